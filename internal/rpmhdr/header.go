@@ -192,6 +192,9 @@ func (h *Header) Strings(tag Tag) []string {
 		return nil
 	}
 	d := h.data(e)
+	if len(d) == 0 {
+		return nil // a string array of count 0
+	}
 	parts := bytes.Split(d[:len(d)-1], []byte{0})
 	out := make([]string, len(parts))
 	for i, p := range parts {
