@@ -1,6 +1,7 @@
 package rpmtest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,11 +22,24 @@ var Epoch = time.Unix(1700000000, 0).UTC()
 // Requires(pre) cannot be expressed this way: the test fails if p has them.
 func BuildNfpm(t testing.TB, dir string, p Pkg) string {
 	t.Helper()
+	path, err := Nfpm(dir, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Nfpm is BuildNfpm for callers without a testing.TB (testscript setup).
+func Nfpm(dir string, p Pkg) (string, error) {
 	p = p.withDefaults()
 	if len(p.Supplements)+len(p.Enhances)+len(p.RequiresPre) > 0 {
-		t.Fatalf("rpmtest: nfpm cannot write Supplements, Enhances or Requires(pre) (%s)", p.Name)
+		return "", fmt.Errorf("rpmtest: nfpm cannot write Supplements, Enhances or Requires(pre) (%s)", p.Name)
 	}
-	src := t.TempDir()
+	src, err := os.MkdirTemp("", "rpmtest-nfpm-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(src)
 	info := &nfpm.Info{
 		Name:          p.Name,
 		Arch:          p.Arch,
@@ -66,13 +80,13 @@ func BuildNfpm(t testing.TB, dir string, p Pkg) string {
 		n++
 		f := filepath.Join(src, "script"+strconv.Itoa(n))
 		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		*dst = f
 	}
 	for i, f := range p.Files {
 		if err := checkPath(f.Path); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		c := &files.Content{
 			Destination: f.Path,
@@ -87,7 +101,7 @@ func BuildNfpm(t testing.TB, dir string, p Pkg) string {
 		case Reg, Config, Ghost:
 			body := filepath.Join(src, "f"+strconv.Itoa(i))
 			if err := os.WriteFile(body, []byte(f.Body), 0o644); err != nil {
-				t.Fatal(err)
+				return "", err
 			}
 			c.Source = body
 			switch f.Type {
@@ -102,13 +116,13 @@ func BuildNfpm(t testing.TB, dir string, p Pkg) string {
 			c.Type = files.TypeSymlink
 			c.Source = f.Target
 		default:
-			t.Fatalf("rpmtest: nfpm cannot package %s (type %d)", f.Path, f.Type)
+			return "", fmt.Errorf("rpmtest: nfpm cannot package %s (type %d)", f.Path, f.Type)
 		}
 		info.Contents = append(info.Contents, c)
 	}
 	info = nfpm.WithDefaults(info)
 	if err := nfpm.PrepareForPackager(info, "rpm"); err != nil {
-		t.Fatalf("rpmtest: nfpm prepare %s: %v", p.Name, err)
+		return "", fmt.Errorf("rpmtest: nfpm prepare %s: %w", p.Name, err)
 	}
 	// PrepareForPackager applies the umask to modes; put the exact modes back.
 	for _, c := range info.Contents {
@@ -120,22 +134,19 @@ func BuildNfpm(t testing.TB, dir string, p Pkg) string {
 	}
 	pkgr, err := nfpm.Get("rpm")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	out := filepath.Join(dir, p.FileName())
 	w, err := os.Create(out)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer w.Close()
 	if err := pkgr.Package(info, w); err != nil {
-		t.Fatalf("rpmtest: nfpm package %s: %v", p.Name, err)
+		return "", fmt.Errorf("rpmtest: nfpm package %s: %w", p.Name, err)
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return out, w.Close()
 }

@@ -30,19 +30,36 @@ type RpmbuildOptions struct {
 // the path of the .rpm file.
 func BuildRpmbuild(t testing.TB, dir string, p Pkg, opts RpmbuildOptions) string {
 	t.Helper()
-	bin := NeedTool(t, "rpmbuild")
+	NeedTool(t, "rpmbuild")
+	path, err := Rpmbuild(dir, p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Rpmbuild is BuildRpmbuild for callers without a testing.TB.
+func Rpmbuild(dir string, p Pkg, opts RpmbuildOptions) (string, error) {
+	bin, err := exec.LookPath("rpmbuild")
+	if err != nil {
+		return "", err
+	}
 	p = p.withDefaults()
 	comp, ok := Compressors[defaultString(opts.Compressor, "gzip")]
 	if !ok {
-		t.Fatalf("rpmtest: unknown compressor %q", opts.Compressor)
+		return "", fmt.Errorf("rpmtest: unknown compressor %q", opts.Compressor)
 	}
-	top := t.TempDir()
+	top, err := os.MkdirTemp("", "rpmtest-rpmbuild-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(top)
 	spec := filepath.Join(top, p.Name+".spec")
 	if err := os.WriteFile(spec, []byte(Spec(p)), 0o644); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	args := []string{
 		"-bb", "--quiet",
@@ -62,13 +79,13 @@ func BuildRpmbuild(t testing.TB, dir string, p Pkg, opts RpmbuildOptions) string
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", Epoch.Unix()))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("rpmbuild %s: %v\n%s\n--- spec ---\n%s", p.Name, err, out, Spec(p))
+		return "", fmt.Errorf("rpmbuild %s: %w\n%s\n--- spec ---\n%s", p.Name, err, out, Spec(p))
 	}
 	out := filepath.Join(dir, p.FileName())
 	if _, err := os.Stat(out); err != nil {
-		t.Fatalf("rpmbuild %s: no %s: %v", p.Name, out, err)
+		return "", fmt.Errorf("rpmbuild %s: %w", p.Name, err)
 	}
-	return out
+	return out, nil
 }
 
 // Spec returns the .spec file BuildRpmbuild feeds rpmbuild for p.

@@ -1,6 +1,7 @@
 package rpmtest
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,11 +34,19 @@ func NeedRoot(t testing.TB) {
 // Createrepo writes repodata/ for the RPMs in dir with createrepo_c.
 func Createrepo(t testing.TB, dir string, args ...string) {
 	t.Helper()
-	bin := NeedTool(t, "createrepo_c")
-	cmd := exec.Command(bin, append(append([]string{"--quiet", "--no-database"}, args...), dir)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("createrepo_c %s: %v\n%s", dir, err, out)
+	NeedTool(t, "createrepo_c")
+	if err := CreaterepoDir(dir, args...); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// CreaterepoDir is Createrepo for callers without a testing.TB.
+func CreaterepoDir(dir string, args ...string) error {
+	cmd := exec.Command("createrepo_c", append(append([]string{"--quiet", "--no-database"}, args...), dir)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("createrepo_c %s: %w\n%s", dir, err, out)
+	}
+	return nil
 }
 
 // Serve serves dir over HTTP on 127.0.0.1 until the test ends and returns
