@@ -1,0 +1,178 @@
+package solve
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/sock-project/sock/internal/yum"
+)
+
+// Pool indexes a package set once so that several requests can be
+// resolved against it: Provides and file paths by name, and the reverse
+// maps (who conflicts with, obsoletes, recommends or supplements a
+// name) that propagation and libsolv's policy need. Building it is
+// linear in the number of dependency entries.
+type Pool struct {
+	pkgs  []*yum.Package
+	index map[*yum.Package]int32
+
+	provides map[string][]provide
+	files    map[string][]int32
+	names    map[string][]int32
+
+	conflictsBy   map[string][]int32
+	obsoletesBy   map[string][]int32
+	recommendsBy  map[string][]int32
+	supplementsBy map[string][]int32
+
+	repos []string // sorted repository ids
+
+	provNames []string // sorted provide names, built on demand for near matches
+}
+
+type provide struct {
+	pkg int32
+	dep yum.Dep
+}
+
+// NewPool indexes pkgs. The slice order is libsolv's tie-break of last
+// resort (its solvable id), so callers should pass repositories in the
+// order the user declared them and packages in metadata order.
+func NewPool(pkgs []*yum.Package) *Pool {
+	p := &Pool{
+		pkgs:          pkgs,
+		index:         make(map[*yum.Package]int32, len(pkgs)),
+		provides:      make(map[string][]provide, len(pkgs)*4),
+		files:         make(map[string][]int32, len(pkgs)),
+		names:         make(map[string][]int32, len(pkgs)),
+		conflictsBy:   map[string][]int32{},
+		obsoletesBy:   map[string][]int32{},
+		recommendsBy:  map[string][]int32{},
+		supplementsBy: map[string][]int32{},
+	}
+	repos := map[string]bool{}
+	for i, pkg := range pkgs {
+		id := int32(i)
+		p.index[pkg] = id
+		repos[pkg.Repo] = true
+		p.names[pkg.Name] = append(p.names[pkg.Name], id)
+		self := false
+		for _, d := range pkg.Provides {
+			p.provides[d.Name] = append(p.provides[d.Name], provide{id, d})
+			if d.Name == pkg.Name && d.Flags == "EQ" {
+				self = true
+			}
+		}
+		if !self {
+			// Every rpm provides "name = epoch:version-release"; repodata
+			// lists it, hand-made packages may not.
+			p.provides[pkg.Name] = append(p.provides[pkg.Name], provide{id, yum.Dep{
+				Name: pkg.Name, Flags: "EQ", Epoch: strconv.FormatUint(uint64(pkg.Epoch), 10),
+				Version: pkg.Version, Release: pkg.Release,
+			}})
+		}
+		for _, f := range pkg.Files {
+			p.files[f] = append(p.files[f], id)
+		}
+		indexNames(p.conflictsBy, id, pkg.Conflicts)
+		indexNames(p.obsoletesBy, id, pkg.Obsoletes)
+		indexNames(p.recommendsBy, id, pkg.Recommends)
+		indexNames(p.supplementsBy, id, pkg.Supplements)
+	}
+	for r := range repos {
+		p.repos = append(p.repos, r)
+	}
+	sort.Strings(p.repos)
+	return p
+}
+
+// indexNames records id under every capability name deps mention,
+// including the atoms inside rich dependencies.
+func indexNames(m map[string][]int32, id int32, deps []yum.Dep) {
+	for _, d := range deps {
+		if !IsRich(d.Name) {
+			addOnce(m, d.Name, id)
+			continue
+		}
+		r, err := ParseRich(d.Name)
+		if err != nil {
+			continue // reported when the dependency is used
+		}
+		walkAtoms(r, func(a yum.Dep) { addOnce(m, a.Name, id) })
+	}
+}
+
+func addOnce(m map[string][]int32, k string, id int32) {
+	l := m[k]
+	if n := len(l); n > 0 && l[n-1] == id {
+		return
+	}
+	m[k] = append(l, id)
+}
+
+func walkAtoms(r *Rich, f func(yum.Dep)) {
+	if r.Op == RichAtom {
+		f(r.Dep)
+		return
+	}
+	for _, a := range r.Args {
+		walkAtoms(a, f)
+	}
+}
+
+// whatProvides returns every package (allowed or not) with a Provides
+// entry, or for a path a file, matching d, in pool order, without
+// duplicates.
+func (p *Pool) whatProvides(d yum.Dep, buf []int32) []int32 {
+	out := buf[:0]
+	last := int32(-1)
+	for _, pr := range p.provides[d.Name] {
+		if pr.pkg != last && Overlaps(pr.dep, d) {
+			out = append(out, pr.pkg)
+			last = pr.pkg
+		}
+	}
+	if len(d.Name) > 0 && d.Name[0] == '/' {
+		if fs := p.files[d.Name]; len(fs) > 0 {
+			out = mergeIDs(out, fs)
+		}
+	}
+	return dedupSorted(out)
+}
+
+func mergeIDs(a, b []int32) []int32 {
+	out := append(a, b...)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func dedupSorted(a []int32) []int32 {
+	if len(a) < 2 {
+		return a
+	}
+	sorted := true
+	for i := 1; i < len(a); i++ {
+		if a[i] < a[i-1] {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		sort.Slice(a, func(i, j int) bool { return a[i] < a[j] })
+	}
+	j := 1
+	for i := 1; i < len(a); i++ {
+		if a[i] != a[j-1] {
+			a[j] = a[i]
+			j++
+		}
+	}
+	return a[:j]
+}
+
+// matchesNEVR reports whether package q matches d by name and version,
+// the way obsoletes match (never through Provides).
+func (p *Pool) matchesNEVR(q int32, d yum.Dep) bool {
+	pkg := p.pkgs[q]
+	return pkg.Name == d.Name && MatchesEVR(PackageEVR(pkg), d)
+}

@@ -1,0 +1,132 @@
+package solve
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sock-project/sock/internal/yum"
+)
+
+// Job is one thing the user asked to install: Spec is a package name
+// ("bash"), a name with an arch ("glibc.i686"), a capability with or
+// without a version ("bash >= 5", "libc.so.6()(64bit)") or a file path
+// ("/bin/sh"); or Package is one specific package that must be
+// installed, such as a local rpm the user gave.
+type Job struct {
+	Spec    string
+	Package *yum.Package
+}
+
+func (j Job) String() string {
+	if j.Package != nil {
+		return NEVRA(j.Package)
+	}
+	return j.Spec
+}
+
+// RepoConfig is how dnf weighs a repository: the lower Priority wins
+// outright (dnf's default is 99), Cost breaks ties between equal
+// versions (default 1000, lower wins).
+type RepoConfig struct {
+	Priority int
+	Cost     int
+}
+
+// Request is what to resolve and under which rules.
+type Request struct {
+	Jobs []Job
+	// Arch is the target's base architecture (x86_64, aarch64...);
+	// packages of that arch and noarch are installable.
+	Arch string
+	// ExtraArches allows further arches (multilib "i686" on x86_64);
+	// a Job naming "name.arch" allows that arch for itself too.
+	ExtraArches []string
+	// NoWeakDeps turns off Recommends and Supplements, as dnf's
+	// install_weak_deps=False; by default they are installed.
+	NoWeakDeps bool
+	// Exclude hides packages, as dnf's excludepkgs.
+	Exclude func(*yum.Package) bool
+	// Repos gives each repository id its priority and cost; missing
+	// repositories get dnf's defaults.
+	Repos map[string]RepoConfig
+}
+
+// ReasonKind says why a package is in a transaction.
+type ReasonKind int
+
+// Reasons a package is installed.
+const (
+	Requested ReasonKind = iota
+	Required
+	Recommended
+	Supplemented
+)
+
+// Reason says why a package is in a transaction: requested by Job, or
+// required, recommended or supplemented by By for capability Dep.
+type Reason struct {
+	Kind ReasonKind
+	Job  string       // for Requested: the job as the user wrote it
+	By   *yum.Package // for the others: the package whose dependency pulled it in
+	Dep  string       // the capability that dependency names
+}
+
+func (r Reason) String() string {
+	switch r.Kind {
+	case Requested:
+		return fmt.Sprintf("requested as %q", r.Job)
+	case Required:
+		return fmt.Sprintf("required by %s for %s", NEVRA(r.By), r.Dep)
+	case Recommended:
+		return fmt.Sprintf("recommended by %s for %s", NEVRA(r.By), r.Dep)
+	default:
+		return fmt.Sprintf("supplements %s via %s", NEVRA(r.By), r.Dep)
+	}
+}
+
+// Item is one package of a transaction and why it is there.
+type Item struct {
+	Package *yum.Package
+	Reason  Reason
+}
+
+// Transaction is the set of packages to install, sorted by name and
+// arch; Order gives rpm's install order.
+type Transaction struct {
+	Items []Item
+}
+
+// NEVRA writes a package as dnf prints it: name-[epoch:]version-release.arch.
+func NEVRA(p *yum.Package) string {
+	var b strings.Builder
+	b.WriteString(p.Name)
+	b.WriteByte('-')
+	if p.Epoch != 0 {
+		fmt.Fprintf(&b, "%d:", p.Epoch)
+	}
+	b.WriteString(p.Version)
+	b.WriteByte('-')
+	b.WriteString(p.Release)
+	b.WriteByte('.')
+	b.WriteString(p.Arch)
+	return b.String()
+}
+
+// Resolve picks the packages to install for req out of pkgs, as dnf
+// would on an empty install root. It indexes pkgs first; use NewPool
+// and Pool.Resolve to resolve several requests against one set.
+func Resolve(pkgs []*yum.Package, req Request) (*Transaction, error) {
+	return NewPool(pkgs).Resolve(req)
+}
+
+// compatArches lists what each base arch installs besides noarch, best
+// first, as rpm's and libsolv's arch policy; i686 on x86_64 is multilib
+// and must be asked for.
+var compatArches = map[string][]string{
+	"x86_64":  {"x86_64"},
+	"aarch64": {"aarch64"},
+	"ppc64le": {"ppc64le"},
+	"s390x":   {"s390x"},
+	"i686":    {"i686", "i586", "i486", "i386"},
+	"armv7hl": {"armv7hl", "armv7hnl", "armv6hl"},
+}

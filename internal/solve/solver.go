@@ -1,0 +1,423 @@
+package solve
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sock-project/sock/internal/yum"
+)
+
+// lit is a literal over package ids: id+1 for "installed", -(id+1) for
+// "not installed".
+type lit int32
+
+func pos(id int32) lit  { return lit(id + 1) }
+func (l lit) id() int32 { return int32(abs(int(l))) - 1 }
+func (l lit) neg() bool { return l < 0 }
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// creq is one compiled dependency of a package: a conjunction of
+// clauses, each a disjunction of literals.
+type creq struct {
+	dep     string
+	clauses [][]lit
+	rich    bool
+}
+
+type frame struct {
+	trail    int
+	alts     []int32 // candidates still to try; -1 means "leave it out" (weak)
+	kind     ReasonKind
+	by       int32
+	dep      string
+	job      int
+	cur      cursor
+	rechecks int
+}
+
+type cursor struct {
+	job         int
+	req, reqC   int // position in installed, clause index
+	weak, weakC int
+	suppDone    bool
+}
+
+type solver struct {
+	p       *Pool
+	req     Request
+	allowed []bool
+	arch    map[string]int // arch score, lower is better; noarch absent
+	prio    []int
+	cost    []int
+
+	val       []int8 // 1 installed, -1 not, 0 undecided
+	why       []Reason
+	whyNot    []string // why a package was set to "not installed"
+	byNot     []int32
+	installed []int32
+	trail     []int32
+	suppSkip  map[int32]bool
+
+	reqs      map[int32][]creq
+	recs      map[int32][]creq
+	negOcc    map[int32][]int32 // package -> owners of rich clauses with a negative literal on it
+	provCache map[yum.Dep][]int32
+
+	frames []frame
+	cur    cursor
+	jobs   []jobCands
+
+	problem *problem
+	steps   int
+	buf     []int32
+}
+
+type jobCands struct {
+	job   Job
+	cands []int32
+}
+
+// Resolve picks the packages to install for req; see the package
+// documentation for the policy.
+func (p *Pool) Resolve(req Request) (*Transaction, error) {
+	s := &solver{p: p, req: req, reqs: map[int32][]creq{}, recs: map[int32][]creq{},
+		negOcc: map[int32][]int32{}, provCache: map[yum.Dep][]int32{}, suppSkip: map[int32]bool{}}
+	n := len(p.pkgs)
+	s.val = make([]int8, n)
+	s.why = make([]Reason, n)
+	s.whyNot = make([]string, n)
+	s.byNot = make([]int32, n)
+	s.arch = map[string]int{}
+	for i, a := range compatArches[req.Arch] {
+		s.arch[a] = i
+	}
+	if len(s.arch) == 0 && req.Arch != "" {
+		s.arch[req.Arch] = 0
+	}
+	for _, a := range req.ExtraArches {
+		if _, ok := s.arch[a]; !ok {
+			s.arch[a] = 100 + len(s.arch)
+		}
+	}
+	// Jobs naming an arch allow it, as "dnf install foo.i686" does.
+	for _, j := range req.Jobs {
+		if j.Package == nil {
+			if i := strings.LastIndexByte(j.Spec, '.'); i > 0 && !strings.ContainsAny(j.Spec, " /(") {
+				a := j.Spec[i+1:]
+				if _, ok := p.names[j.Spec[:i]]; ok && knownArch(a) {
+					if _, ok := s.arch[a]; !ok {
+						s.arch[a] = 100 + len(s.arch)
+					}
+				}
+			}
+		}
+	}
+	s.allowed = make([]bool, n)
+	s.prio = make([]int, n)
+	s.cost = make([]int, n)
+	for i, pkg := range p.pkgs {
+		rc, ok := req.Repos[pkg.Repo]
+		if !ok || rc.Priority == 0 {
+			rc.Priority = 99
+		}
+		if !ok || rc.Cost == 0 {
+			rc.Cost = 1000
+		}
+		if c, ok2 := req.Repos[pkg.Repo]; ok2 && c.Cost != 0 {
+			rc.Cost = c.Cost
+		}
+		s.prio[i], s.cost[i] = rc.Priority, rc.Cost
+		_, archOK := s.arch[pkg.Arch]
+		s.allowed[i] = (archOK || pkg.Arch == "noarch" || req.Arch == "") && pkg.Arch != "src" && pkg.Arch != "nosrc" &&
+			(req.Exclude == nil || !req.Exclude(pkg))
+	}
+	for _, j := range req.Jobs {
+		jc := jobCands{job: j}
+		if j.Package != nil {
+			id, ok := p.index[j.Package]
+			if !ok {
+				return nil, fmt.Errorf("resolve %s: package is not in the pool", NEVRA(j.Package))
+			}
+			// The user named this very file: arch and excludes do not
+			// apply, as with "dnf install ./foo.rpm".
+			s.allowed[id] = true
+			jc.cands = []int32{id}
+		} else {
+			c, err := s.jobCandidates(j.Spec)
+			if err != nil {
+				return nil, err
+			}
+			if len(c) == 0 {
+				return nil, s.nothingProvides(-1, j.Spec, j.Spec)
+			}
+			jc.cands = c
+		}
+		s.jobs = append(s.jobs, jc)
+	}
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	t := &Transaction{}
+	for _, id := range s.installed {
+		t.Items = append(t.Items, Item{Package: p.pkgs[id], Reason: s.why[id]})
+	}
+	sort.Slice(t.Items, func(i, j int) bool {
+		a, b := t.Items[i].Package, t.Items[j].Package
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Arch < b.Arch
+	})
+	return t, nil
+}
+
+func knownArch(a string) bool {
+	if a == "noarch" {
+		return true
+	}
+	for _, l := range compatArches {
+		for _, x := range l {
+			if x == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// jobCandidates finds what a job spec may install: packages of that
+// name (or name.arch); otherwise providers of the capability or file.
+// Like dnf, when the spec is a plain name, packages obsoleting those
+// candidates join them, and the policy then prefers the obsoleter.
+func (s *solver) jobCandidates(spec string) ([]int32, error) {
+	var c []int32
+	plainName := false
+	if ids, ok := s.p.names[spec]; ok {
+		plainName = true
+		c = s.filterAllowed(ids)
+	} else if i := strings.LastIndexByte(spec, '.'); i > 0 && knownArch(spec[i+1:]) && s.p.names[spec[:i]] != nil {
+		for _, id := range s.p.names[spec[:i]] {
+			if s.allowed[id] && s.p.pkgs[id].Arch == spec[i+1:] {
+				c = append(c, id)
+			}
+		}
+	} else {
+		d, err := ParseDep(spec)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %q: %w", spec, err)
+		}
+		c = s.filterAllowed(s.p.whatProvides(d, nil))
+	}
+	if plainName && len(c) > 0 {
+		seen := map[int32]bool{}
+		for _, id := range c {
+			seen[id] = true
+		}
+		for _, id := range s.p.obsoletesBy[spec] {
+			if !s.allowed[id] || seen[id] {
+				continue
+			}
+			for _, o := range s.p.pkgs[id].Obsoletes {
+				hit := false
+				for _, q := range c {
+					if s.p.pkgs[id].Name != s.p.pkgs[q].Name && s.p.matchesNEVR(q, o) {
+						hit = true
+						break
+					}
+				}
+				if hit {
+					c = append(c, id)
+					seen[id] = true
+					break
+				}
+			}
+		}
+	}
+	return c, nil
+}
+
+func (s *solver) filterAllowed(ids []int32) []int32 {
+	var out []int32
+	for _, id := range ids {
+		if s.allowed[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// providers returns the allowed providers of d, cached per request.
+func (s *solver) providers(d yum.Dep) []int32 {
+	if c, ok := s.provCache[d]; ok {
+		return c
+	}
+	s.buf = s.p.whatProvides(d, s.buf)
+	var out []int32
+	for _, id := range s.buf {
+		if s.allowed[id] {
+			out = append(out, id)
+		}
+	}
+	s.provCache[d] = out
+	return out
+}
+
+// compile turns one dependency into clauses over package ids: a plain
+// one into a single clause of its providers, a rich one through its
+// boolean structure into conjunctive normal form.
+func (s *solver) compile(d yum.Dep, negate bool) (creq, error) {
+	if !IsRich(d.Name) {
+		ps := s.providers(d)
+		c := creq{dep: DepString(d)}
+		if negate {
+			for _, q := range ps {
+				c.clauses = append(c.clauses, []lit{-pos(q)})
+			}
+			return c, nil
+		}
+		cl := make([]lit, len(ps))
+		for i, q := range ps {
+			cl[i] = pos(q)
+		}
+		c.clauses = [][]lit{cl}
+		return c, nil
+	}
+	r, err := ParseRich(d.Name)
+	if err != nil {
+		return creq{}, err
+	}
+	cl, err := s.cnf(r, negate)
+	if err != nil {
+		return creq{}, &RichError{Dep: d.Name, Msg: err.Error()}
+	}
+	return creq{dep: d.Name, clauses: cl, rich: true}, nil
+}
+
+const maxClauses = 4096
+
+// cnf converts a rich dependency (negated when neg) into clauses.
+func (s *solver) cnf(r *Rich, neg bool) ([][]lit, error) {
+	switch r.Op {
+	case RichAtom, RichWith, RichWithout:
+		set := s.richSet(r)
+		if neg {
+			out := make([][]lit, len(set))
+			for i, q := range set {
+				out[i] = []lit{-pos(q)}
+			}
+			return out, nil
+		}
+		cl := make([]lit, len(set))
+		for i, q := range set {
+			cl[i] = pos(q)
+		}
+		return [][]lit{cl}, nil
+	case RichAnd, RichOr:
+		conj := (r.Op == RichAnd) != neg
+		var acc [][]lit
+		for i, a := range r.Args {
+			c, err := s.cnf(a, neg)
+			if err != nil {
+				return nil, err
+			}
+			if conj || i == 0 {
+				acc = append(acc, c...)
+			} else if acc, err = orCNF(acc, c); err != nil {
+				return nil, err
+			}
+		}
+		return acc, nil
+	case RichIf, RichUnless:
+		a, b := r.Args[0], r.Args[1]
+		condTrue := r.Op == RichIf // "A if B": B implies A; "A unless B": not B implies A
+		// then-branch: (cond' -> A); else-branch: (!cond' -> C), where
+		// cond' is B for if and !B for unless.
+		bNeg := &Rich{Op: richNot, Args: []*Rich{b}}
+		cond, notCond := b, bNeg
+		if !condTrue {
+			cond, notCond = bNeg, b
+		}
+		f := &Rich{Op: RichOr, Args: []*Rich{notCond, a}}
+		if len(r.Args) == 3 {
+			f = &Rich{Op: RichAnd, Args: []*Rich{f, {Op: RichOr, Args: []*Rich{cond, r.Args[2]}}}}
+		}
+		return s.cnf(f, neg)
+	case richNot:
+		return s.cnf(r.Args[0], !neg)
+	}
+	return nil, fmt.Errorf("unknown operator %v", r.Op)
+}
+
+// richNot is internal: negation, used to rewrite if and unless.
+const richNot RichOp = 100
+
+func orCNF(a, b [][]lit) ([][]lit, error) {
+	if len(a)*len(b) > maxClauses {
+		return nil, fmt.Errorf("too many alternatives")
+	}
+	var out [][]lit
+	for _, x := range a {
+		for _, y := range b {
+			c := make([]lit, 0, len(x)+len(y))
+			c = append(append(c, x...), y...)
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// richSet is the set of packages satisfying an atom, or for with and
+// without one package matching all (or the first and not the second).
+func (s *solver) richSet(r *Rich) []int32 {
+	switch r.Op {
+	case RichAtom:
+		return s.providers(r.Dep)
+	case RichWith:
+		set := s.richSet(r.Args[0])
+		for _, a := range r.Args[1:] {
+			set = intersect(set, s.richSet(a))
+		}
+		return set
+	case RichWithout:
+		return subtract(s.richSet(r.Args[0]), s.richSet(r.Args[1]))
+	}
+	// Other operators inside with/without are not allowed by rpm; treat
+	// them by their atoms' union.
+	var out []int32
+	walkAtoms(r, func(d yum.Dep) { out = append(out, s.providers(d)...) })
+	return dedupSorted(out)
+}
+
+func intersect(a, b []int32) []int32 {
+	var out []int32
+	m := map[int32]bool{}
+	for _, x := range b {
+		m[x] = true
+	}
+	for _, x := range a {
+		if m[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func subtract(a, b []int32) []int32 {
+	var out []int32
+	m := map[int32]bool{}
+	for _, x := range b {
+		m[x] = true
+	}
+	for _, x := range a {
+		if !m[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
