@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sock-project/sock/toe"
 )
 
 // The exit codes of DESIGN.md.
@@ -52,6 +54,8 @@ func exitCode(err error) int {
 		re  reportedError
 		use userError
 		ee  envError
+		te  toe.ErrorList
+		te1 toe.Error
 	)
 	switch {
 	case errors.As(err, &re):
@@ -60,7 +64,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &ee):
 		return exitEnv
-	case errors.As(err, &use):
+	case errors.As(err, &use), errors.As(err, &te), errors.As(err, &te1):
 		return exitUser
 	case isEnvironment(err):
 		return exitEnv

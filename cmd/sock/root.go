@@ -36,6 +36,8 @@ TOENAILs. sock resolves it into a FOOT and acts on that.`,
 
 	root.AddCommand(
 		newVersionCmd(stdout),
+		newLintCmd(stderr),
+		newFootCmd(stdout, stderr),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
