@@ -17,6 +17,11 @@ func isEnvironment(err error) bool {
 	if errors.As(err, &ne) {
 		return true
 	}
+	// Errors that know whether they are the network's (yum.FetchError).
+	var nw interface{ Network() bool }
+	if errors.As(err, &nw) {
+		return nw.Network()
+	}
 	if errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) {
 		return true
 	}

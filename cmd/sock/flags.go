@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -35,4 +39,44 @@ func (f *specFlags) options() (toe.Options, error) {
 		opts.Set[k] = v
 	}
 	return opts, nil
+}
+
+// loadFoot loads a nail with the spec flags; problems in it are printed
+// to stderr like lint's and returned as a reported error (exit 1).
+func loadFoot(sf *specFlags, path string, stderr io.Writer) (*toe.Foot, error) {
+	opts, err := sf.options()
+	if err != nil {
+		return nil, err
+	}
+	foot, err := toe.Load(path, opts)
+	var list toe.ErrorList
+	if errors.As(err, &list) {
+		return nil, printProblems(stderr, list)
+	}
+	return foot, err
+}
+
+// netFlags are the flags of commands that reach repositories.
+type netFlags struct {
+	cacheDir string
+	offline  bool
+	jobs     int
+}
+
+func (f *netFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), "metadata and package cache `DIR`")
+	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail with what is missing")
+	fs.IntVar(&f.jobs, "jobs", 8, "parallel downloads")
+}
+
+// defaultCacheDir is /var/cache/sock for root, else the user's cache
+// folder ($XDG_CACHE_HOME/sock or ~/.cache/sock).
+func defaultCacheDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/cache/sock"
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "sock")
+	}
+	return filepath.Join(os.TempDir(), "sock-cache")
 }

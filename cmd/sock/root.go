@@ -36,8 +36,10 @@ TOENAILs. sock resolves it into a FOOT and acts on that.`,
 
 	root.AddCommand(
 		newVersionCmd(stdout),
+		newIndexCmd(g, stderr),
 		newLintCmd(stderr),
 		newFootCmd(stdout, stderr),
+		newResolveCmd(g, stdout, stderr),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

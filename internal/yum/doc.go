@@ -1,8 +1,17 @@
-// Package yum reads yum repositories: .repo files and inline repository
-// declarations, repomd.xml, primary and filelists metadata, with a cache
-// keyed by repository and revision and a checksummed, retried fetch. It
-// also writes repodata for a folder of RPMs (sock index).
+// Package yum reads yum repositories: .repo files (ParseRepoFile,
+// LoadRepoFile), repomd.xml, primary and filelists metadata (Load,
+// Metadata.LoadFilelists), with a cache keyed by repository and base URL
+// and reused while repomd.xml is unchanged, and a checksummed, retried,
+// atomic fetch (Downloader, Fetcher). It also writes repodata for a folder
+// of RPMs (Index, behind `sock index`).
 //
-// It knows nothing of TOENAILs: callers hand it plain values. Start with
-// Package, the unit everything else passes around.
+// It knows nothing of TOENAILs: callers hand it plain values (Repo, built
+// from a .repo file or converted from an inline declaration) and get
+// Packages back. Resolving requests is internal/solve's job; unpacking is
+// internal/payload's.
+//
+// Start with Package, the unit everything else passes around, then Load.
+// primary.xml is read by a purpose-built scanner (xmlscan.go, primary.go)
+// because encoding/xml is slower than dnf's whole load; tests check it
+// against encoding/xml on real createrepo_c output.
 package yum

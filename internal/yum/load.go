@@ -1,0 +1,547 @@
+package yum
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+)
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// CacheDir holds the metadata cache (CacheDir/repos/<id>-<hash>/).
+	CacheDir string
+	// Offline uses only the cache; a repository with nothing cached is an
+	// error that says so.
+	Offline bool
+	// Downloader fetches files; nil means a default one.
+	Downloader *Downloader
+	// Log receives one line per step and warnings; nil discards.
+	Log *slog.Logger
+}
+
+// Metadata is the loaded content of several repositories.
+type Metadata struct {
+	// Packages of every enabled repository that loaded, in repository
+	// order then file order, exclude/includepkgs applied.
+	Packages []*Package
+	// Repos has one entry per enabled repository, in the given order.
+	Repos []*RepoMetadata
+
+	opts LoadOptions
+	mu   sync.Mutex
+}
+
+// RepoMetadata is what Load learnt about one repository.
+type RepoMetadata struct {
+	Repo Repo
+	// BaseURL is the base the metadata came from (after mirror choice).
+	BaseURL  string
+	Revision string
+	Repomd   *Repomd
+	// Dir is the repository's cache directory.
+	Dir string
+	// Err is set when the repository failed and skip_if_unavailable let
+	// Load go on without it.
+	Err error
+
+	pkgs      []*Package
+	filelists bool
+}
+
+// RepoError is the failure of one repository, naming it.
+type RepoError struct {
+	Repo string
+	Err  error
+}
+
+func (e *RepoError) Error() string { return fmt.Sprintf("repository %s: %v", e.Repo, e.Err) }
+func (e *RepoError) Unwrap() error { return e.Err }
+
+// OfflineError is a repository that has no usable cache in offline mode.
+type OfflineError struct {
+	Dir  string
+	What string // "metadata" or "filelists"
+}
+
+func (e *OfflineError) Error() string {
+	return fmt.Sprintf("no cached %s in %s; run once without --offline", e.What, e.Dir)
+}
+
+// Load fetches (or reads from the cache) the metadata of every enabled
+// repository and returns all their packages. Repositories load in
+// parallel. A repository that fails stops Load with a *RepoError unless it
+// has skip_if_unavailable, in which case it is logged and left out.
+func Load(ctx context.Context, repos []Repo, opts LoadOptions) (*Metadata, error) {
+	if opts.CacheDir == "" {
+		return nil, errors.New("load metadata: no cache directory")
+	}
+	if opts.Downloader == nil {
+		opts.Downloader = &Downloader{Log: opts.Log}
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	md := &Metadata{opts: opts}
+	for _, r := range repos {
+		if r.Enabled {
+			md.Repos = append(md.Repos, &RepoMetadata{Repo: r, Dir: repoCacheDir(opts.CacheDir, r)})
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(md.Repos))
+	for i, rm := range md.Repos {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = md.loadRepo(ctx, rm)
+		}()
+	}
+	wg.Wait()
+	for i, rm := range md.Repos {
+		if err := errs[i]; err != nil {
+			err = &RepoError{Repo: rm.Repo.ID, Err: err}
+			if !rm.Repo.SkipIfUnavailable || ctx.Err() != nil {
+				return nil, err
+			}
+			opts.Log.Warn("skipping unavailable repository (skip_if_unavailable)", "repo", rm.Repo.ID, "err", err)
+			rm.Err = err
+			continue
+		}
+		md.Packages = append(md.Packages, rm.pkgs...)
+	}
+	return md, nil
+}
+
+func repoCacheDir(cache string, r Repo) string {
+	h := sha256.Sum256([]byte(strings.Join(r.BaseURLs, "\n") + "\n" + r.Mirrorlist + "\n" + r.Metalink))
+	return filepath.Join(cache, "repos", r.ID+"-"+hex.EncodeToString(h[:8]))
+}
+
+func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
+	log := md.opts.Log.With("repo", rm.Repo.ID)
+	cached, _ := os.ReadFile(filepath.Join(rm.Dir, "repomd.xml"))
+	cachedBase, _ := os.ReadFile(filepath.Join(rm.Dir, "baseurl"))
+	var repomdBytes []byte
+	if md.opts.Offline {
+		if cached == nil || len(cachedBase) == 0 {
+			return &OfflineError{Dir: rm.Dir, What: "metadata"}
+		}
+		repomdBytes, rm.BaseURL = cached, string(cachedBase)
+	} else {
+		var err error
+		repomdBytes, rm.BaseURL, err = md.fetchRepomd(ctx, rm.Repo, log)
+		if err != nil {
+			return err
+		}
+	}
+	repomd, err := ParseRepomd(repomdBytes)
+	if err != nil {
+		return fmt.Errorf("%srepodata/repomd.xml: %w", rm.BaseURL, err)
+	}
+	rm.Repomd, rm.Revision = repomd, repomd.Revision
+	prim := repomd.Data["primary"]
+	primPath := filepath.Join(rm.Dir, path.Base(prim.Location))
+	fresh := bytes.Equal(cached, repomdBytes) && string(cachedBase) == rm.BaseURL && sizeIs(primPath, prim.Size)
+	if md.opts.Offline && !fresh {
+		return &OfflineError{Dir: rm.Dir, What: "metadata"}
+	}
+	if !fresh {
+		log.Info("fetch primary", "revision", repomd.Revision)
+		if err := md.opts.Downloader.Download(ctx, rm.BaseURL+prim.Location, primPath, prim.Checksum, prim.Size); err != nil {
+			return err
+		}
+		// repomd.xml is written last: a cache whose repomd.xml matches the
+		// server's always has the files it names.
+		if err := writeAtomic(filepath.Join(rm.Dir, "baseurl"), []byte(rm.BaseURL)); err != nil {
+			return err
+		}
+		if err := writeAtomic(filepath.Join(rm.Dir, "repomd.xml"), repomdBytes); err != nil {
+			return err
+		}
+		pruneCache(rm.Dir, repomd, log)
+	} else {
+		log.Debug("metadata unchanged; using cache", "revision", repomd.Revision, "dir", rm.Dir)
+	}
+	pkgs, err := readPrimaryFile(primPath, rm.Repo.ID, rm.BaseURL)
+	if err != nil {
+		return err
+	}
+	rm.pkgs = filterPackages(pkgs, rm.Repo)
+	log.Info("loaded metadata", "packages", len(rm.pkgs), "revision", repomd.Revision)
+	return nil
+}
+
+func readPrimaryFile(file, repo, base string) ([]*Package, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("open cached primary: %w", err)
+	}
+	defer f.Close()
+	zr, err := decompress(file, f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	defer zr.Close()
+	cr := newChunkReader(zr)
+	defer cr.Close()
+	pkgs, err := ParsePrimary(cr, repo, base)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return pkgs, nil
+}
+
+// fetchRepomd tries each base URL (after mirror lists) until one answers
+// with a repomd.xml, verified when repo_gpgcheck is on.
+func (md *Metadata) fetchRepomd(ctx context.Context, r Repo, log *slog.Logger) ([]byte, string, error) {
+	d := md.opts.Downloader
+	bases := append([]string(nil), r.BaseURLs...)
+	if r.Mirrorlist != "" || r.Metalink != "" {
+		mirrors, err := md.mirrors(ctx, r)
+		if err != nil {
+			if len(bases) == 0 {
+				return nil, "", err
+			}
+			log.Warn("mirror list unavailable; using baseurl", "err", err)
+		}
+		bases = append(mirrors, bases...)
+	}
+	if len(bases) == 0 {
+		return nil, "", errors.New("no base URL")
+	}
+	var errs []error
+	for _, base := range bases {
+		b, err := d.Get(ctx, base+"repodata/repomd.xml")
+		if err == nil && r.RepoGPGCheck {
+			err = md.verifyRepomd(ctx, r, base, b)
+		}
+		if err == nil {
+			return b, base, nil
+		}
+		if ctx.Err() != nil {
+			return nil, "", err
+		}
+		var sig *SignatureError
+		if errors.As(err, &sig) {
+			return nil, "", err // a bad signature is not a mirror problem
+		}
+		log.Warn("base URL failed", "url", base, "err", err)
+		errs = append(errs, err)
+	}
+	if len(errs) == 1 {
+		return nil, "", errs[0]
+	}
+	return nil, "", fmt.Errorf("every base URL failed: %w", errors.Join(errs...))
+}
+
+// mirrors reads the repository's metalink or mirror list into base URLs.
+func (md *Metadata) mirrors(ctx context.Context, r Repo) ([]string, error) {
+	d := md.opts.Downloader
+	if r.Metalink != "" {
+		b, err := d.Get(ctx, r.Metalink)
+		if err != nil {
+			return nil, err
+		}
+		urls, err := parseMetalink(b)
+		if err != nil {
+			return nil, fmt.Errorf("metalink %s: %w", r.Metalink, err)
+		}
+		return urls, nil
+	}
+	b, err := d.Get(ctx, r.Mirrorlist)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		out = append(out, withSlash(line))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("mirror list %s lists no URL", r.Mirrorlist)
+	}
+	return out, nil
+}
+
+// parseMetalink returns the base URLs of a metalink document: its <url>
+// elements point at repodata/repomd.xml.
+func parseMetalink(b []byte) ([]string, error) {
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	var out []string
+	in := false
+	var text strings.Builder
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local == "url" {
+				in = true
+				text.Reset()
+			}
+		case xml.CharData:
+			if in {
+				text.Write(t)
+			}
+		case xml.EndElement:
+			if t.Name.Local == "url" && in {
+				in = false
+				u := strings.TrimSpace(text.String())
+				if !strings.HasPrefix(u, "http") && !strings.HasPrefix(u, "file:") {
+					continue // rsync and such
+				}
+				u = strings.TrimSuffix(u, "repodata/repomd.xml")
+				out = append(out, withSlash(u))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no usable <url>")
+	}
+	return out, nil
+}
+
+// SignatureError is a repomd.xml whose signature does not check out
+// against the repository's keys.
+type SignatureError struct {
+	URL string
+	Err error
+}
+
+func (e *SignatureError) Error() string {
+	return fmt.Sprintf("%s: bad signature: %v", e.URL, e.Err)
+}
+func (e *SignatureError) Unwrap() error { return e.Err }
+
+func (md *Metadata) verifyRepomd(ctx context.Context, r Repo, base string, repomd []byte) error {
+	d := md.opts.Downloader
+	if len(r.GPGKeys) == 0 {
+		return &SignatureError{URL: base + "repodata/repomd.xml", Err: errors.New("repo_gpgcheck is on but the repository has no gpgkey")}
+	}
+	var ring openpgp.EntityList
+	for _, k := range r.GPGKeys {
+		b, err := d.Get(ctx, k)
+		if err != nil {
+			return fmt.Errorf("gpg key: %w", err)
+		}
+		keys, err := readKeys(b)
+		if err != nil {
+			return fmt.Errorf("gpg key %s: %w", k, err)
+		}
+		ring = append(ring, keys...)
+	}
+	sigURL := base + "repodata/repomd.xml.asc"
+	sig, err := d.Get(ctx, sigURL)
+	if err != nil {
+		return err
+	}
+	if bytes.Contains(sig, []byte("-----BEGIN PGP SIGNATURE")) {
+		_, err = openpgp.CheckArmoredDetachedSignature(ring, bytes.NewReader(repomd), bytes.NewReader(sig), nil)
+	} else {
+		_, err = openpgp.CheckDetachedSignature(ring, bytes.NewReader(repomd), bytes.NewReader(sig), nil)
+	}
+	if err != nil {
+		return &SignatureError{URL: base + "repodata/repomd.xml", Err: err}
+	}
+	return nil
+}
+
+func readKeys(b []byte) (openpgp.EntityList, error) {
+	if bytes.Contains(b, []byte("-----BEGIN PGP")) {
+		var all openpgp.EntityList
+		// A key file may hold several armored blocks one after another.
+		for len(bytes.TrimSpace(b)) > 0 {
+			i := bytes.Index(b, []byte("-----BEGIN PGP"))
+			if i < 0 {
+				break
+			}
+			b = b[i:]
+			end := bytes.Index(b, []byte("-----END PGP"))
+			if end < 0 {
+				return nil, errors.New("unterminated armored block")
+			}
+			nl := bytes.IndexByte(b[end:], '\n')
+			if nl < 0 {
+				nl = len(b) - end
+			}
+			block := b[:end+nl]
+			b = b[end+nl:]
+			keys, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(block))
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, keys...)
+		}
+		return all, nil
+	}
+	return openpgp.ReadKeyRing(bytes.NewReader(b))
+}
+
+// LoadFilelists reads the full file lists of every loaded repository, for
+// a file dependency that primary's short lists do not satisfy. It is done
+// once per repository; later calls return at once.
+func (md *Metadata) LoadFilelists(ctx context.Context) error {
+	md.mu.Lock()
+	defer md.mu.Unlock()
+	for _, rm := range md.Repos {
+		if rm.Err != nil || rm.filelists || rm.Repomd == nil {
+			continue
+		}
+		if err := md.loadFilelists(ctx, rm); err != nil {
+			return &RepoError{Repo: rm.Repo.ID, Err: err}
+		}
+		rm.filelists = true
+	}
+	return nil
+}
+
+func (md *Metadata) loadFilelists(ctx context.Context, rm *RepoMetadata) error {
+	fl, ok := rm.Repomd.Data["filelists"]
+	if !ok {
+		return errors.New("repomd.xml lists no filelists")
+	}
+	file := filepath.Join(rm.Dir, path.Base(fl.Location))
+	if !sizeIs(file, fl.Size) {
+		if md.opts.Offline {
+			return &OfflineError{Dir: rm.Dir, What: "filelists"}
+		}
+		md.opts.Log.Info("fetch filelists", "repo", rm.Repo.ID)
+		if err := md.opts.Downloader.Download(ctx, rm.BaseURL+fl.Location, file, fl.Checksum, fl.Size); err != nil {
+			return err
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("open cached filelists: %w", err)
+	}
+	defer f.Close()
+	zr, err := decompress(file, f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	defer zr.Close()
+	cr := newChunkReader(zr)
+	defer cr.Close()
+	byID := make(map[string]*Package, len(rm.pkgs))
+	for _, p := range rm.pkgs {
+		byID[p.Checksum.Value] = p
+	}
+	if err := ParseFilelists(cr, byID); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
+}
+
+// sizeIs reports whether file exists with the given size (any size when
+// want is 0). Files reach the cache only through a verified rename, so
+// this is enough to trust them.
+func sizeIs(file string, want int64) bool {
+	st, err := os.Stat(file)
+	return err == nil && st.Mode().IsRegular() && (want <= 0 || st.Size() == want)
+}
+
+// writeAtomic writes b to file through a temporary file in its directory.
+func writeAtomic(file string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return fmt.Errorf("create cache dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("write cache: %w", err)
+	}
+	return nil
+}
+
+// pruneCache removes metadata files the current repomd.xml no longer
+// names, so that the cache does not grow with every revision.
+func pruneCache(dir string, md *Repomd, log *slog.Logger) {
+	keep := map[string]bool{"repomd.xml": true, "baseurl": true}
+	for _, d := range md.Data {
+		keep[path.Base(d.Location)] = true
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !keep[e.Name()] && !strings.HasPrefix(e.Name(), ".") {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				log.Debug("prune cache", "err", err)
+			}
+		}
+	}
+}
+
+// filterPackages applies a repository's includepkgs and exclude globs.
+func filterPackages(pkgs []*Package, r Repo) []*Package {
+	if len(r.Exclude) == 0 && len(r.IncludePkgs) == 0 {
+		return pkgs
+	}
+	out := pkgs[:0:0]
+	for _, p := range pkgs {
+		if len(r.IncludePkgs) > 0 && !matchAny(p, r.IncludePkgs) {
+			continue
+		}
+		if matchAny(p, r.Exclude) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// matchAny matches globs as dnf does: against the name and the usual
+// NEVRA spellings.
+func matchAny(p *Package, globs []string) bool {
+	e := strconv.FormatUint(uint64(p.Epoch), 10)
+	forms := [...]string{
+		p.Name,
+		p.Name + "." + p.Arch,
+		p.Name + "-" + p.Version,
+		p.Name + "-" + p.Version + "-" + p.Release,
+		p.Name + "-" + p.Version + "-" + p.Release + "." + p.Arch,
+		p.Name + "-" + e + ":" + p.Version + "-" + p.Release + "." + p.Arch,
+		e + ":" + p.Name + "-" + p.Version + "-" + p.Release + "." + p.Arch,
+	}
+	for _, g := range globs {
+		for _, f := range forms {
+			if ok, _ := path.Match(g, f); ok {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,282 @@
+package sew
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sock-project/sock/internal/rpmhdr"
+	"github.com/sock-project/sock/internal/solve"
+	"github.com/sock-project/sock/internal/yum"
+	"github.com/sock-project/sock/toe"
+)
+
+// PlanOptions tune Plan.
+type PlanOptions struct {
+	// CacheDir holds repository metadata and downloaded packages.
+	CacheDir string
+	// Offline uses only what CacheDir holds.
+	Offline bool
+	// NoWeakDeps turns weak dependencies off whatever the FOOT says.
+	NoWeakDeps bool
+	Log        *slog.Logger
+}
+
+// Plan is the package transaction a FOOT means: which packages, from
+// where, why, and in which order rpm would install them.
+type Plan struct {
+	Foot        *toe.Foot
+	Repos       []yum.Repo
+	Metadata    *yum.Metadata
+	Transaction *solve.Transaction
+	// Order is Transaction's packages in install order.
+	Order []*yum.Package
+	// Fetcher is the package cache the plan's local and URL rpms already
+	// went through; sew reuses it.
+	Fetcher *yum.Fetcher
+}
+
+// MakePlan resolves foot's rpms against its repositories: it loads the
+// metadata, reads the headers of rpms given by URL or path, and runs the
+// resolver. It downloads metadata, and the packages named by URL or path
+// (their headers are their only metadata), nothing else.
+func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.CacheDir == "" {
+		return nil, errors.New("plan: no cache directory")
+	}
+	repos, err := Repos(foot, log)
+	if err != nil {
+		return nil, err
+	}
+	dl := &yum.Downloader{Log: log}
+	md, err := yum.Load(ctx, repos, yum.LoadOptions{CacheDir: opts.CacheDir, Offline: opts.Offline, Downloader: dl, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info(fmt.Sprintf("sew: loaded %d packages from %d repositories", len(md.Packages), len(md.Repos)))
+	fetcher := &yum.Fetcher{CacheDir: opts.CacheDir, Downloader: dl}
+	p := &Plan{Foot: foot, Repos: repos, Metadata: md, Fetcher: fetcher}
+
+	var jobs []solve.Job
+	var extra []*yum.Package
+	for _, spec := range foot.Rpms {
+		loc, isFile := rpmLocation(spec, foot.MrepoURL)
+		if !isFile {
+			jobs = append(jobs, solve.Job{Spec: spec})
+			continue
+		}
+		if loc == "" {
+			return nil, fmt.Errorf("rpm %q: a relative rpm path needs mrepo_url", spec)
+		}
+		pkg, err := readRemote(ctx, fetcher, loc, yum.Checksum{})
+		if err != nil {
+			return nil, fmt.Errorf("rpm %s: %w", spec, err)
+		}
+		jobs = append(jobs, solve.Job{Spec: spec, Package: pkg})
+		extra = append(extra, pkg)
+	}
+	for _, pin := range foot.Pins {
+		pkg, err := pinned(ctx, fetcher, md, pin)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, solve.Job{Spec: pin.Name, Package: pkg})
+		if pkg.Repo == "@url" {
+			extra = append(extra, pkg)
+		}
+	}
+	if len(jobs) == 0 {
+		return p, p.setTransaction(&solve.Transaction{})
+	}
+	req := solve.Request{
+		Jobs:       jobs,
+		Arch:       foot.Arch,
+		NoWeakDeps: opts.NoWeakDeps || !foot.WeakDepsOn(),
+		Repos:      map[string]solve.RepoConfig{},
+	}
+	for _, r := range repos {
+		req.Repos[r.ID] = solve.RepoConfig{Priority: r.Priority, Cost: r.Cost}
+	}
+	pool := append(append([]*yum.Package(nil), md.Packages...), extra...)
+	tx, err := solve.Resolve(pool, req)
+	var unsat *solve.UnsatisfiableError
+	if errors.As(err, &unsat) && needsFilelists(unsat) {
+		// A file dependency primary.xml does not list: load filelists
+		// and try again, as dnf would have had them from the start.
+		log.Info("sew: loading filelists for a file dependency")
+		if ferr := md.LoadFilelists(ctx); ferr != nil {
+			return nil, ferr
+		}
+		tx, err = solve.Resolve(pool, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, p.setTransaction(tx)
+}
+
+func (p *Plan) setTransaction(tx *solve.Transaction) error {
+	p.Transaction = tx
+	p.Order = tx.Order()
+	return nil
+}
+
+func needsFilelists(e *solve.UnsatisfiableError) bool {
+	return strings.HasPrefix(e.Missing, "/")
+}
+
+// rpmLocation tells whether an rpms entry names a package file (a URL, an
+// absolute path made so by toe, or a path relative to mrepo_url), and
+// where it is. Names and capabilities are not files.
+func rpmLocation(spec, mrepo string) (string, bool) {
+	switch {
+	case strings.Contains(spec, "://"):
+		return spec, true
+	case !strings.HasSuffix(spec, ".rpm") || strings.ContainsAny(spec, " <>=()"):
+		return "", false
+	case filepath.IsAbs(spec):
+		return spec, true
+	case mrepo == "":
+		return "", true
+	default:
+		return strings.TrimSuffix(mrepo, "/") + "/" + strings.TrimPrefix(spec, "./"), true
+	}
+}
+
+// readRemote fetches a package file into the cache and describes it from
+// its header.
+func readRemote(ctx context.Context, f *yum.Fetcher, loc string, sum yum.Checksum) (*yum.Package, error) {
+	probe := &yum.Package{Name: filepath.Base(loc), Location: loc, Checksum: sum}
+	path, err := f.Fetch(ctx, probe)
+	if err != nil {
+		return nil, err
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	hp, err := rpmhdr.ReadPackage(bufio.NewReader(fh))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", loc, err)
+	}
+	repo := "@url"
+	if !strings.Contains(loc, "://") {
+		repo = "@local"
+	}
+	pkg := yum.FromHeader(hp, repo, loc, "", st.Size())
+	pkg.Checksum = sum
+	if pkg.Checksum.Value == "" {
+		// The cache names an unannounced file by its sha256.
+		pkg.Checksum = yum.Checksum{Type: "sha256", Value: strings.TrimSuffix(filepath.Base(path), ".rpm")}
+	}
+	return pkg, nil
+}
+
+// pinned finds a [[rpm]] pin: in the repositories by NEVRA (and sha256
+// when the pin has one), else at its URL.
+func pinned(ctx context.Context, f *yum.Fetcher, md *yum.Metadata, pin toe.Rpm) (*yum.Package, error) {
+	nevra := fmt.Sprintf("%s-%d:%s-%s.%s", pin.Name, pin.Epoch, pin.Version, pin.Release, pin.Arch)
+	for _, p := range md.Packages {
+		if p.Name == pin.Name && int(p.Epoch) == pin.Epoch && p.Version == pin.Version && p.Release == pin.Release && p.Arch == pin.Arch {
+			if pin.Sha256 == "" || (strings.EqualFold(p.Checksum.Type, "sha256") && strings.EqualFold(p.Checksum.Value, pin.Sha256)) {
+				return p, nil
+			}
+		}
+	}
+	if pin.URL == "" {
+		return nil, fmt.Errorf("pinned rpm %s: in no repository, and the pin has no url", nevra)
+	}
+	sum := yum.Checksum{}
+	if pin.Sha256 != "" {
+		sum = yum.Checksum{Type: "sha256", Value: pin.Sha256}
+	}
+	pkg, err := readRemote(ctx, f, pin.URL, sum)
+	if err != nil {
+		return nil, fmt.Errorf("pinned rpm %s: %w", nevra, err)
+	}
+	if int(pkg.Epoch) != pin.Epoch || pkg.Name != pin.Name || pkg.Version != pin.Version || pkg.Release != pin.Release || pkg.Arch != pin.Arch {
+		return nil, fmt.Errorf("pinned rpm %s: %s holds %s", nevra, pin.URL, solve.NEVRA(pkg))
+	}
+	return pkg, nil
+}
+
+// Repos converts the FOOT's repositories (its repo_file, then its inline
+// [[repo]] tables) into yum's.
+func Repos(foot *toe.Foot, log *slog.Logger) ([]yum.Repo, error) {
+	vars := map[string]string{
+		"releasever": foot.Releasever,
+		"arch":       foot.Arch,
+		"basearch":   yum.BaseArch(foot.Arch),
+	}
+	var repos []yum.Repo
+	if foot.RepoFile != "" {
+		rs, err := yum.LoadRepoFile(foot.RepoFile, yum.RepoFileOptions{Vars: vars, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		repos = append(repos, rs...)
+	}
+	for _, r := range foot.Repos {
+		y := yum.NewRepo(r.ID)
+		if r.Name != "" {
+			y.Name = r.Name
+		}
+		for _, u := range r.BaseURL {
+			y.BaseURLs = append(y.BaseURLs, asURL(u))
+		}
+		y.Mirrorlist, y.Metalink = r.Mirrorlist, r.Metalink
+		setBool(&y.Enabled, r.Enabled)
+		setBool(&y.GPGCheck, r.Gpgcheck)
+		setBool(&y.RepoGPGCheck, r.RepoGpgcheck)
+		setBool(&y.SkipIfUnavailable, r.SkipIfUnavailable)
+		for _, k := range r.Gpgkey {
+			y.GPGKeys = append(y.GPGKeys, asURL(k))
+		}
+		y.Exclude, y.IncludePkgs = r.Exclude, r.Includepkgs
+		if r.Priority != nil {
+			y.Priority = *r.Priority
+		}
+		if r.Cost != nil {
+			y.Cost = *r.Cost
+		}
+		repos = append(repos, y)
+	}
+	seen := map[string]bool{}
+	for _, r := range repos {
+		if seen[r.ID] {
+			return nil, fmt.Errorf("repository %s is declared twice (repo_file and [[repo]])", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	return repos, nil
+}
+
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// asURL makes an absolute host path a file:// URL and makes sure a base
+// URL ends in "/".
+func asURL(s string) string {
+	if filepath.IsAbs(s) {
+		s = (&url.URL{Scheme: "file", Path: s}).String()
+	}
+	return s
+}
