@@ -10,11 +10,12 @@ import (
 // isEnvironment reports whether err comes from the environment rather than
 // from the user's input: the network, the disk, permissions.
 func isEnvironment(err error) bool {
-	var (
-		ne net.Error
-		pe *fs.PathError
-	)
-	if errors.As(err, &ne) {
+	// A missing file the user named is the user's mistake. The check comes
+	// first: *fs.PathError also satisfies net.Error (it has Timeout).
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO) {
 		return true
 	}
 	// Errors that know whether they are the network's (yum.FetchError).
@@ -22,8 +23,10 @@ func isEnvironment(err error) bool {
 	if errors.As(err, &nw) {
 		return nw.Network()
 	}
-	if errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
 		return true
 	}
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EROFS)
+	var ne net.Error
+	return errors.As(err, &ne)
 }
