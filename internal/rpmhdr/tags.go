@@ -97,6 +97,20 @@ const (
 	TagEnhanceFlags   Tag = 5057
 	TagPayloadDigest  Tag = 5092 // RPMTAG_PAYLOADDIGEST
 	TagPayloadDigAlgo Tag = 5093
+
+	// Added for internal/rpmdb: the signature tags as merged into an
+	// installed header, and the tags rpm indexes.
+	TagSigPGP          Tag = 259
+	TagSigGPG          Tag = 262
+	TagSigPGP5         Tag = 263
+	TagTriggerName     Tag = 1066
+	TagSourcePackage   Tag = 1106
+	TagFileTriggerName Tag = 5069
+	TagFileTriggerIdx  Tag = 5070
+	TagTransFileTrig   Tag = 5079 // RPMTAG_TRANSFILETRIGGERNAME
+	TagTransFileTrigIx Tag = 5080 // RPMTAG_TRANSFILETRIGGERINDEX
+	TagFileSignatures  Tag = 5090
+	TagFileSigLength   Tag = 5091
 )
 
 // Signature header tags (lib/rpmtag.h, RPMSIGTAG_*).
@@ -107,6 +121,9 @@ const (
 	SigTagGPG         Tag = 1005
 	SigTagPayloadSize Tag = 1007
 	SigTagReserved    Tag = 1008
+	SigTagPGP5        Tag = 1006
+	SigTagFileSigs    Tag = 274 // RPMSIGTAG_FILESIGNATURES
+	SigTagFileSigLen  Tag = 275 // RPMSIGTAG_FILESIGNATURELENGTH
 )
 
 // Type is an RPM header data type.
