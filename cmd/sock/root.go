@@ -40,6 +40,8 @@ TOENAILs. sock resolves it into a FOOT and acts on that.`,
 		newLintCmd(stderr),
 		newFootCmd(stdout, stderr),
 		newResolveCmd(g, stdout, stderr),
+		newSewCmd(g, stdout, stderr),
+		newRunCmd(g, stdin, stdout, stderr),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -1,0 +1,183 @@
+package sandbox
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// passwdEntry is one line of an /etc/passwd.
+type passwdEntry struct {
+	name     string
+	uid, gid uint32
+	home     string
+}
+
+// groupEntry is one line of an /etc/group.
+type groupEntry struct {
+	name    string
+	gid     uint32
+	members []string
+}
+
+// resolveUser turns "USER[:GROUP]" into credentials and a home directory,
+// reading the /etc/passwd and /etc/group of the current root: it runs in
+// the sandbox init after chroot, so the host's files are out of reach.
+// Numbers are accepted for ids the files do not list.
+func resolveUser(spec string, rootless bool) (*syscall.Credential, string, error) {
+	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
+	if userPart == "" {
+		userPart = "root"
+	}
+	users, uerr := readPasswd("/etc/passwd")
+	cred := &syscall.Credential{}
+	home := "/"
+	var name string
+	if u, ok := findUser(users, userPart); ok {
+		cred.Uid, cred.Gid, home, name = u.uid, u.gid, u.home, u.name
+	} else if n, err := strconv.ParseUint(userPart, 10, 32); err == nil {
+		cred.Uid, cred.Gid = uint32(n), uint32(n)
+		if userPart == "0" {
+			home = "/root"
+		}
+	} else if userPart == "root" && errors.Is(uerr, os.ErrNotExist) {
+		// A SOCK without /etc/passwd still has root.
+		home = "/root"
+	} else {
+		if uerr != nil {
+			return nil, "", fmt.Errorf("user %q: %w", userPart, uerr)
+		}
+		return nil, "", fmt.Errorf("user %q is not in the SOCK's /etc/passwd", userPart)
+	}
+	if home == "" {
+		home = "/"
+	}
+	groups, gerr := readGroup("/etc/group")
+	if hasGroup && groupPart != "" {
+		if g, ok := findGroup(groups, groupPart); ok {
+			cred.Gid = g.gid
+		} else if n, err := strconv.ParseUint(groupPart, 10, 32); err == nil {
+			cred.Gid = uint32(n)
+		} else {
+			if gerr != nil {
+				return nil, "", fmt.Errorf("group %q: %w", groupPart, gerr)
+			}
+			return nil, "", fmt.Errorf("group %q is not in the SOCK's /etc/group", groupPart)
+		}
+	}
+	if rootless {
+		// Only root is mapped in the unprivileged user namespace, and
+		// setgroups is forbidden there.
+		if cred.Uid != 0 || cred.Gid != 0 {
+			return nil, "", fmt.Errorf("user %q (uid %d, gid %d) cannot be used without root: only uid 0 is mapped in an unprivileged user namespace", spec, cred.Uid, cred.Gid)
+		}
+		cred.NoSetGroups = true
+		return cred, home, nil
+	}
+	// Supplementary groups as initgroups(3) would set them, from the
+	// SOCK's /etc/group.
+	cred.Groups = []uint32{cred.Gid}
+	if name != "" {
+		for _, g := range groups {
+			for _, m := range g.members {
+				if m == name && g.gid != cred.Gid {
+					cred.Groups = append(cred.Groups, g.gid)
+				}
+			}
+		}
+	}
+	return cred, home, nil
+}
+
+func findUser(users []passwdEntry, s string) (passwdEntry, bool) {
+	for _, u := range users {
+		if u.name == s {
+			return u, true
+		}
+	}
+	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		for _, u := range users {
+			if u.uid == uint32(n) {
+				return u, true
+			}
+		}
+	}
+	return passwdEntry{}, false
+}
+
+func findGroup(groups []groupEntry, s string) (groupEntry, bool) {
+	for _, g := range groups {
+		if g.name == s {
+			return g, true
+		}
+	}
+	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		for _, g := range groups {
+			if g.gid == uint32(n) {
+				return g, true
+			}
+		}
+	}
+	return groupEntry{}, false
+}
+
+func readPasswd(path string) ([]passwdEntry, error) {
+	var out []passwdEntry
+	err := eachLine(path, func(f []string) {
+		if len(f) < 7 {
+			return
+		}
+		uid, err1 := strconv.ParseUint(f[2], 10, 32)
+		gid, err2 := strconv.ParseUint(f[3], 10, 32)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		out = append(out, passwdEntry{name: f[0], uid: uint32(uid), gid: uint32(gid), home: f[5]})
+	})
+	return out, err
+}
+
+func readGroup(path string) ([]groupEntry, error) {
+	var out []groupEntry
+	err := eachLine(path, func(f []string) {
+		if len(f) < 4 {
+			return
+		}
+		gid, err := strconv.ParseUint(f[2], 10, 32)
+		if err != nil {
+			return
+		}
+		var members []string
+		if f[3] != "" {
+			members = strings.Split(f[3], ",")
+		}
+		out = append(out, groupEntry{name: f[0], gid: uint32(gid), members: members})
+	})
+	return out, err
+}
+
+// eachLine calls fn with the colon-separated fields of every line that is
+// neither blank nor a comment.
+func eachLine(path string, fn func([]string)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fn(strings.Split(line, ":"))
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,275 @@
+package sew
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sock-project/sock/internal/rpmhdr"
+	"github.com/sock-project/sock/internal/sandbox"
+	"github.com/sock-project/sock/toe"
+)
+
+// ScriptletReport is one scriptlet sew ran, or did not run, and why.
+type ScriptletReport struct {
+	Package     string  `json:"package"`
+	Kind        string  `json:"kind"`
+	Interpreter string  `json:"interpreter"`
+	Status      string  `json:"status"` // "ok", "failed", "skipped"
+	ExitCode    int     `json:"exit_code"`
+	Seconds     float64 `json:"seconds"`
+	Output      string  `json:"output,omitempty"`
+	Reason      string  `json:"reason,omitempty"`
+}
+
+// HookReport is one hook sew ran.
+type HookReport struct {
+	Name     string  `json:"name"`
+	Chroot   bool    `json:"chroot"`
+	ExitCode int     `json:"exit_code"`
+	Seconds  float64 `json:"seconds"`
+	Output   string  `json:"output,omitempty"`
+}
+
+// scriptRunner runs the packages' scriptlets with rpm's policy (a failed
+// %pre leaves its package out; a failed %post is reported and the install
+// goes on) and the FOOT's hooks; it reports every scriptlet, run or not.
+type scriptRunner struct {
+	dir     string
+	foot    *toe.Foot
+	opts    Options
+	summary *Summary
+	// skipWhy is set when scriptlets do not run, and says why.
+	skipWhy   string
+	failedPre []string
+}
+
+func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scriptRunner, error) {
+	r := &scriptRunner{dir: dir, foot: foot, opts: opts, summary: s}
+	switch opts.Scripts {
+	case ScriptsNever:
+		r.skipWhy = "--scripts=never"
+	case ScriptsAuto, ScriptsAlways:
+		if err := sandbox.Available(dir); err != nil {
+			if opts.Scripts == ScriptsAlways {
+				return nil, fmt.Errorf("--scripts=always: cannot enter the SOCK to run scriptlets: %w", err)
+			}
+			r.skipWhy = "cannot enter the SOCK here: " + err.Error()
+		}
+	default:
+		return nil, fmt.Errorf("--scripts=%s: want auto, always or never", opts.Scripts)
+	}
+	return r, nil
+}
+
+// running reports whether scriptlets run at all in this sew.
+func (r *scriptRunner) running() bool { return r.skipWhy == "" }
+
+// scriptTags are where a header keeps each install-time scriptlet.
+var scriptTags = map[sandbox.Kind][2]rpmhdr.Tag{
+	sandbox.PreTrans:  {rpmhdr.TagPreTrans, rpmhdr.TagPreTransProg},
+	sandbox.PreIn:     {rpmhdr.TagPreIn, rpmhdr.TagPreInProg},
+	sandbox.PostIn:    {rpmhdr.TagPostIn, rpmhdr.TagPostInProg},
+	sandbox.PostTrans: {rpmhdr.TagPostTrans, rpmhdr.TagPostTransProg},
+}
+
+// scriptlet returns a package's scriptlet of kind, if it has one.
+func scriptlet(h *rpmhdr.Header, kind sandbox.Kind) (sandbox.Scriptlet, bool) {
+	tags := scriptTags[kind]
+	body := h.String(tags[0])
+	prog := h.Strings(tags[1])
+	if body == "" && len(prog) == 0 {
+		return sandbox.Scriptlet{}, false
+	}
+	return sandbox.Scriptlet{
+		NEVRA: h.NEVRA(), Kind: kind, Prog: prog, Body: body,
+		// A fresh install: one instance of the package afterwards.
+		Args:   []int{1},
+		Macros: map[string]string{"_dbpath": "/var/lib/rpm"},
+	}, true
+}
+
+// run runs one scriptlet of h, or reports it skipped. It returns false
+// when the scriptlet ran and failed.
+func (r *scriptRunner) run(ctx context.Context, h *rpmhdr.Header, kind sandbox.Kind) bool {
+	s, ok := scriptlet(h, kind)
+	if !ok {
+		return true
+	}
+	interp := "/bin/sh"
+	if len(s.Prog) > 0 {
+		interp = strings.Join(s.Prog, " ")
+	}
+	rep := ScriptletReport{Package: s.NEVRA, Kind: string(kind), Interpreter: interp}
+	if !r.running() {
+		rep.Status, rep.Reason = "skipped", r.skipWhy
+		r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
+		r.opts.Log.Warn(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", kind, s.NEVRA, r.skipWhy))
+		return true
+	}
+	res, err := sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Logger: r.opts.Log})
+	rep.ExitCode, rep.Seconds, rep.Output = res.ExitCode, res.Duration.Seconds(), string(res.Output)
+	rep.Status = "ok"
+	if err != nil {
+		rep.Status = "failed"
+		rep.Reason = err.Error()
+		r.opts.Log.Warn(fmt.Sprintf("sew: %v", err))
+	}
+	r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
+	return err == nil
+}
+
+// pretrans runs every %pretrans, in install order, before anything is
+// unpacked, as rpm does.
+func (r *scriptRunner) pretrans(ctx context.Context, headers []*rpmhdr.Package) {
+	for _, hp := range headers {
+		r.run(ctx, hp.Header, sandbox.PreTrans)
+	}
+}
+
+// pre runs a package's %pre; false means it failed and rpm would leave
+// the package out.
+func (r *scriptRunner) pre(ctx context.Context, hp *rpmhdr.Package) bool {
+	if r.run(ctx, hp.Header, sandbox.PreIn) {
+		return true
+	}
+	r.failedPre = append(r.failedPre, fmt.Sprintf("%%pre of %s failed, so it was not installed", hp.Header.NEVRA()))
+	return false
+}
+
+func (r *scriptRunner) post(ctx context.Context, hp *rpmhdr.Package) {
+	r.run(ctx, hp.Header, sandbox.PostIn)
+}
+
+// posttrans runs every %posttrans once everything is installed.
+func (r *scriptRunner) posttrans(ctx context.Context, headers []*rpmhdr.Package) error {
+	for _, hp := range headers {
+		r.run(ctx, hp.Header, sandbox.PostTrans)
+	}
+	return nil
+}
+
+// fatal lists the failures that leave the SOCK incomplete.
+func (r *scriptRunner) fatal() []string { return r.failedPre }
+
+// writeLog writes every scriptlet's report into the SOCK's state folder.
+func (r *scriptRunner) writeLog() error {
+	var b bytes.Buffer
+	for _, s := range r.summary.Scriptlets {
+		fmt.Fprintf(&b, "%s %s (%s): %s", s.Package, s.Kind, s.Interpreter, s.Status)
+		if s.Status != "skipped" {
+			fmt.Fprintf(&b, ", exit %d, %.3fs", s.ExitCode, s.Seconds)
+		}
+		if s.Reason != "" {
+			fmt.Fprintf(&b, ": %s", s.Reason)
+		}
+		b.WriteString("\n")
+		for _, line := range strings.SplitAfter(strings.TrimRight(s.Output, "\n"), "\n") {
+			if line != "" {
+				b.WriteString("    " + strings.TrimRight(line, "\n") + "\n")
+			}
+		}
+	}
+	return writeFileAtomic(filepath.Join(r.dir, StateDir, "scriptlets.log"), b.Bytes(), 0o644)
+}
+
+// HookError is a hook that failed; it fails the sew.
+type HookError struct {
+	Name   string
+	Code   int
+	Output string
+	Err    error
+}
+
+func (e *HookError) Error() string {
+	msg := fmt.Sprintf("hook %s failed", e.Name)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	} else {
+		msg += fmt.Sprintf(": exit status %d", e.Code)
+	}
+	if out := strings.TrimSpace(e.Output); out != "" {
+		msg += "\n" + out
+	}
+	return msg
+}
+
+func (e *HookError) Unwrap() error { return e.Err }
+
+// hooks runs the FOOT's [[hook]] entries in order, then the executables
+// of hooks_dir in run-parts order, after assembly.
+func (r *scriptRunner) hooks(ctx context.Context) error {
+	for _, h := range r.foot.Hooks {
+		if h.InChroot() {
+			// --scripts=never skips package scriptlets only: hooks are
+			// the user's own and still run.
+			if err := sandbox.Available(r.dir); err != nil {
+				return &HookError{Name: h.Name, Err: fmt.Errorf("cannot enter the SOCK: %w", err)}
+			}
+			if err := r.hook(ctx, h.Name, true, func(out *bytes.Buffer) (int, error) {
+				res, err := sandbox.Run(ctx, r.dir, []string{"/bin/sh", "-c", h.Run}, sandbox.Options{
+					Env:    []string{"TARGET=/", "SOCK_DIR=" + r.foot.SockDir},
+					Stdout: out, Stderr: out, Logger: r.opts.Log,
+				})
+				return res.ExitCode, err
+			}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.hook(ctx, h.Name, false, func(out *bytes.Buffer) (int, error) {
+			return r.host(ctx, []string{"/bin/sh", "-c", h.Run}, out)
+		}); err != nil {
+			return err
+		}
+	}
+	if r.foot.HooksDir == "" {
+		return nil
+	}
+	names, err := sandbox.RunParts(r.foot.HooksDir)
+	if err != nil {
+		return fmt.Errorf("hooks_dir %s: %w", r.foot.HooksDir, err)
+	}
+	for _, p := range names {
+		if err := r.hook(ctx, filepath.Base(p), false, func(out *bytes.Buffer) (int, error) {
+			return r.host(ctx, []string{p}, out)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *scriptRunner) hook(ctx context.Context, name string, chroot bool, fn func(*bytes.Buffer) (int, error)) error {
+	var out bytes.Buffer
+	start := time.Now()
+	code, err := fn(&out)
+	r.summary.Hooks = append(r.summary.Hooks, HookReport{Name: name, Chroot: chroot, ExitCode: code, Seconds: time.Since(start).Seconds(), Output: out.String()})
+	if err != nil || code != 0 {
+		return &HookError{Name: name, Code: code, Output: out.String(), Err: err}
+	}
+	return nil
+}
+
+// host runs a hook on the build host with TARGET set to the SOCK.
+func (r *scriptRunner) host(ctx context.Context, argv []string, out *bytes.Buffer) (int, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "TARGET="+r.dir, "SOCK_DIR="+r.foot.SockDir)
+	cmd.Dir = r.dir
+	cmd.Stdout, cmd.Stderr = out, out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
