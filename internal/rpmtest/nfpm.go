@@ -99,9 +99,12 @@ func Nfpm(dir string, p Pkg) (string, error) {
 		}
 		switch f.Type {
 		case Reg, Config, Ghost:
-			body := filepath.Join(src, "f"+strconv.Itoa(i))
-			if err := os.WriteFile(body, []byte(f.Body), 0o644); err != nil {
-				return "", err
+			body := f.Src
+			if body == "" {
+				body = filepath.Join(src, "f"+strconv.Itoa(i))
+				if err := os.WriteFile(body, []byte(f.Body), 0o644); err != nil {
+					return "", err
+				}
 			}
 			c.Source = body
 			switch f.Type {

@@ -50,6 +50,7 @@ type File struct {
 	Path   string // absolute, inside the installed system
 	Type   FileType
 	Body   string // regular files
+	Src    string // regular files: a host file whose bytes are the body (instead of Body)
 	Target string // symlinks: link target; hard links: path of the other name
 	Mode   uint32 // permission bits, setuid/setgid/sticky included; 0 means 0644 (0755 for dirs)
 	Owner  string // default root

@@ -24,6 +24,9 @@ var Compressors = map[string]string{
 type RpmbuildOptions struct {
 	// Compressor is a key of Compressors; default "gzip".
 	Compressor string
+	// Payload, when set, is a raw _binary_payload value ("w1.zstdio")
+	// and overrides Compressor.
+	Payload string
 }
 
 // BuildRpmbuild builds p with the system's rpmbuild into dir and returns
@@ -119,7 +122,11 @@ func Spec(p Pkg) string {
 		fmt.Fprintf(&b, "mkdir -p $(dirname %s)\n", shellQuote(path))
 		switch f.Type {
 		case Reg, Config:
-			fmt.Fprintf(&b, "echo %s | base64 -d > %s\n", base64.StdEncoding.EncodeToString([]byte(f.Body)), shellQuote(path))
+			if f.Src != "" {
+				fmt.Fprintf(&b, "cp %s %s\n", shellQuote(f.Src), shellQuote(path))
+			} else {
+				fmt.Fprintf(&b, "echo %s | base64 -d > %s\n", base64.StdEncoding.EncodeToString([]byte(f.Body)), shellQuote(path))
+			}
 		case Dir:
 			fmt.Fprintf(&b, "mkdir -p %s\n", shellQuote(path))
 		case Symlink:

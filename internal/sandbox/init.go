@@ -66,7 +66,9 @@ func Init() {
 	if os.Getenv(initEnv) != "1" {
 		return
 	}
-	os.Exit(initMain())
+	// A raw exit: os.Exit would run exit hooks such as a -cover
+	// binary's, which write to the command's stderr, or into the SOCK.
+	unix.Exit(initMain())
 }
 
 // initMain is the sandbox init: read the config, mount, chroot, run, report.

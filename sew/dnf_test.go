@@ -1,0 +1,177 @@
+package sew
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/toe"
+)
+
+// fidelityRepo is a repository that exercises what a tree can hold:
+// every payload compressor, rpmbuild's and nfpm's packages, setuid and
+// sticky modes, hard links, devices, capabilities, %ghost and %config
+// files, unknown owners, a /bin -> usr/bin symlink, Requires(pre) and
+// scriptlets that run in the SOCK.
+func fidelityRepo(t *testing.T, dir string) {
+	t.Helper()
+	busybox := "/bin/busybox"
+	if _, err := os.Stat(busybox); err != nil {
+		if os.Getenv("SOCK_CI_ORACLES") == "1" {
+			t.Fatalf("%s is missing (busybox-static): %v", busybox, err)
+		}
+		t.Skipf("%s is missing (apt-get install busybox-static)", busybox)
+	}
+	rb := func(p rpmtest.Pkg, comp string) {
+		rpmtest.BuildRpmbuild(t, dir, p, rpmtest.RpmbuildOptions{Compressor: comp})
+	}
+	rb(rpmtest.Pkg{
+		Name: "filesystem", Arch: "noarch",
+		Files: []rpmtest.File{
+			{Path: "/bin", Type: rpmtest.Symlink, Target: "usr/bin"},
+			{Path: "/etc", Type: rpmtest.Dir},
+			{Path: "/usr", Type: rpmtest.Dir},
+			{Path: "/usr/bin", Type: rpmtest.Dir},
+			{Path: "/usr/lib64", Type: rpmtest.Dir},
+			{Path: "/var", Type: rpmtest.Dir},
+			{Path: "/var/tmp", Type: rpmtest.Dir, Mode: 0o1777},
+			{Path: "/tmp", Type: rpmtest.Dir, Mode: 0o1777},
+			{Path: "/root", Type: rpmtest.Dir, Mode: 0o550},
+			{Path: "/dev", Type: rpmtest.Dir},
+		},
+	}, "gzip")
+	bb := []rpmtest.File{{Path: "/usr/bin/busybox", Src: busybox, Mode: 0o755}}
+	for _, applet := range []string{"sh", "echo", "touch", "cat", "mkdir", "id"} {
+		bb = append(bb, rpmtest.File{Path: "/usr/bin/" + applet, Type: rpmtest.Symlink, Target: "busybox"})
+	}
+	rb(rpmtest.Pkg{Name: "busybox", Requires: []string{"filesystem"}, Provides: []string{"/bin/sh"}, Files: bb}, "xz")
+	rb(rpmtest.Pkg{
+		Name: "modes", Version: "2.0", Epoch: 1,
+		Requires:    []string{"filesystem"},
+		RequiresPre: []string{"/bin/sh"},
+		Pre:         "echo pre ran > /var/tmp/pre-ran",
+		Post:        "echo $1 > /var/tmp/post-ran",
+		Files: []rpmtest.File{
+			{Path: "/usr/bin/suid", Body: "suid\n", Mode: 0o4755},
+			{Path: "/usr/bin/sgid", Body: "sgid\n", Mode: 0o2711},
+			{Path: "/usr/bin/ping", Body: "ping\n", Mode: 0o755, Caps: "cap_net_raw=ep"},
+			{Path: "/var/spool", Type: rpmtest.Dir},
+			{Path: "/var/spool/drop", Type: rpmtest.Dir, Mode: 0o1733},
+			{Path: "/var/spool/owned", Body: "x\n", Owner: "nosuchuser", Group: "nosuchgroup"},
+			{Path: "/usr/lib64/h1", Body: "linked\n"},
+			{Path: "/usr/lib64/h2", Type: rpmtest.Hardlink, Target: "/usr/lib64/h1"},
+			{Path: "/usr/lib64/h3", Type: rpmtest.Hardlink, Target: "/usr/lib64/h1"},
+			{Path: "/etc/modes.conf", Body: "setting=1\n", Type: rpmtest.Config},
+			{Path: "/var/log", Type: rpmtest.Dir},
+			{Path: "/var/log/modes.log", Type: rpmtest.Ghost},
+			{Path: "/dev/null", Type: rpmtest.CharDev, Major: 1, Minor: 3, Mode: 0o666},
+			{Path: "/dev/loop9", Type: rpmtest.BlockDev, Major: 7, Minor: 9, Mode: 0o660},
+			{Path: "/usr/lib64/modes.so.1", Type: rpmtest.Symlink, Target: "/usr/lib64/h1"},
+		},
+	}, "zstd")
+	rb(rpmtest.Pkg{Name: "libbz", Provides: []string{"libbz.so.1()(64bit)"}, Files: []rpmtest.File{{Path: "/usr/lib64/libbz.so.1", Body: "bz\n", Mode: 0o755}}}, "bzip2")
+	rb(rpmtest.Pkg{Name: "liblz", Files: []rpmtest.File{{Path: "/usr/lib64/liblz.so.1", Body: "lz\n", Mode: 0o755}}}, "lzma")
+	rb(rpmtest.Pkg{Name: "libnone", Files: []rpmtest.File{{Path: "/usr/lib64/libnone.so.1", Body: "none\n", Mode: 0o755}}}, "none")
+	rpmtest.BuildNfpm(t, dir, rpmtest.Pkg{
+		Name: "nfpmpkg", Arch: "noarch",
+		Files: []rpmtest.File{
+			{Path: "/usr/share/nfpmpkg", Type: rpmtest.Dir},
+			{Path: "/usr/share/nfpmpkg/data", Body: "from nfpm\n", Mode: 0o640},
+			{Path: "/usr/share/nfpmpkg/link", Type: rpmtest.Symlink, Target: "data"},
+		},
+	})
+	rb(rpmtest.Pkg{
+		Name:       "app",
+		Requires:   []string{"busybox", "modes >= 1:2", "libbz.so.1()(64bit)", "liblz", "libnone", "nfpmpkg"},
+		Recommends: []string{"nfpmpkg"},
+		Post:       "touch /var/tmp/app-post",
+		Files:      []rpmtest.File{{Path: "/usr/bin/app", Body: "#!/bin/sh\necho app\n", Mode: 0o755}},
+	}, "gzip")
+	rpmtest.Createrepo(t, dir)
+}
+
+// dnfInstall installs spec into root with dnf --installroot from the
+// repository at dir: the oracle sew is held to.
+func dnfInstall(t *testing.T, root, dir string, spec ...string) {
+	t.Helper()
+	dnf := rpmtest.NeedTool(t, "dnf")
+	home := t.TempDir()
+	// Debian's rpm keeps its database in ~/.rpmdb unless told otherwise.
+	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{
+		"--installroot=" + root, "--setopt=reposdir=/nonexistent", "--setopt=cachedir=/var/cache/dnf", // inside the installroot, skipped below
+		"--repofrompath=t,file://" + dir, "--repo=t", "--releasever=9", "--forcearch=x86_64",
+		"--setopt=gpgcheck=0", "-y", "-q", "install",
+	}, spec...)
+	cmd := exec.Command(dnf, args...)
+	cmd.Env = append(os.Environ(), "HOME="+home)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dnf install: %v\n%s", err, out)
+	}
+}
+
+// skipDNF are the paths dnf writes for itself, and sew's own state.
+var skipDNF = []string{"/var/lib/dnf", "/var/cache/dnf", "/var/log/dnf.log", "/var/log/dnf.librepo.log",
+	"/var/log/dnf.rpm.log", "/var/log/hawkey.log", "/var/lib/rpm", "/etc/dnf", "/.sock", "/var/lib/rpm-state", "/var/cache"}
+
+func rpmQA(t *testing.T, root string) []string {
+	t.Helper()
+	out, err := exec.Command(rpmtest.NeedTool(t, "rpm"), "--root", root, "--dbpath", "/var/lib/rpm", "-qa", "--qf", "%{NEVRA}\n").CombinedOutput()
+	if err != nil {
+		t.Fatalf("rpm -qa in %s: %v\n%s", root, err, out)
+	}
+	lines := strings.Fields(string(out))
+	sort.Strings(lines)
+	return lines
+}
+
+// TestSameTreeAsDNF is sew's fidelity bar: for the same request on the
+// same repository, the tree sew builds equals the one dnf --installroot
+// builds, path by path, and rpm reads sew's database as dnf's.
+func TestSameTreeAsDNF(t *testing.T) {
+	rpmtest.NeedRoot(t)
+	repo := t.TempDir()
+	fidelityRepo(t, repo)
+
+	dnfRoot := filepath.Join(t.TempDir(), "dnf")
+	dnfInstall(t, dnfRoot, repo, "app")
+
+	sockRoot := filepath.Join(t.TempDir(), "sock")
+	foot := &toe.Foot{
+		Package: "app-sock", Version: "1", Release: "1", Arch: "x86_64", Releasever: "9",
+		Rpms:  []string{"app"},
+		Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo + "/"}}},
+	}
+	sum, err := Assemble(context.Background(), foot, sockRoot, Options{PlanOptions: PlanOptions{CacheDir: t.TempDir()}})
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(sockRoot, StateDir, "scriptlets.log"))
+		t.Fatalf("Assemble: %v\n%s", err, log)
+	}
+	for _, s := range sum.Scriptlets {
+		if s.Status != "ok" {
+			t.Errorf("scriptlet %s of %s: %s %s\n%s", s.Kind, s.Package, s.Status, s.Reason, s.Output)
+		}
+	}
+
+	want := rpmtest.Snapshot(t, dnfRoot, skipDNF...)
+	got := rpmtest.Snapshot(t, sockRoot, skipDNF...)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("sew's tree differs from dnf's (-dnf +sew):\n%s", d)
+	}
+	if d := cmp.Diff(rpmQA(t, dnfRoot), rpmQA(t, sockRoot)); d != "" {
+		t.Errorf("rpm -qa differs (-dnf +sew):\n%s", d)
+	}
+	out, err := exec.Command("rpm", "--root", sockRoot, "--dbpath", "/var/lib/rpm", "-V", "-a").CombinedOutput()
+	if err != nil {
+		t.Errorf("rpm -V -a on sew's SOCK: %v\n%s", err, out)
+	}
+}
