@@ -153,7 +153,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAccounts(dir, groups, users, now/86400); err != nil {
+	if err := writeAccounts(dir, groups, users, now/86400, mf); err != nil {
 		return nil, fmt.Errorf("write accounts: %w", err)
 	}
 	phase("accounts", t0)
@@ -395,7 +395,7 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 	for _, f := range files {
 		switch f.Path {
 		case passwdFile.path, groupFile.path, shadowFile.path, gshadowFile.path:
-			if err := writeAccounts(tx.dir, tx.groups, tx.users, tx.now/86400); err != nil {
+			if err := writeAccounts(tx.dir, tx.groups, tx.users, tx.now/86400, tx.manifest); err != nil {
 				return nil, nil, fmt.Errorf("write accounts after %s: %w", nevra, err)
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+
+	"github.com/sock-project/sock/internal/manifest"
 )
 
 // Group is a group sew writes into the SOCK's /etc/group and /etc/gshadow.
@@ -51,7 +53,11 @@ var (
 // replaced by the FOOT's; new ones are appended. lastChange is the day
 // number written to shadow's "last password change" (from
 // SOURCE_DATE_EPOCH for reproducible SOCKs).
-func writeAccounts(root string, groups []Group, users []User, lastChange int64) error {
+//
+// Without root (mf not nil), files sew could not read back with their
+// true mode (shadow's 0000) are written user-readable, and their true
+// mode and owner go to the manifest.
+func writeAccounts(root string, groups []Group, users []User, lastChange int64, mf *manifest.Manifest) error {
 	if len(groups) == 0 && len(users) == 0 {
 		return nil
 	}
@@ -78,7 +84,7 @@ func writeAccounts(root string, groups []Group, users []User, lastChange int64) 
 		f    accountFile
 		recs [][]string
 	}{{groupFile, grp}, {gshadowFile, gsh}, {passwdFile, pw}, {shadowFile, sh}} {
-		if err := mergeAccountFile(root, w.f, w.recs); err != nil {
+		if err := mergeAccountFile(root, w.f, w.recs, mf); err != nil {
 			return err
 		}
 	}
@@ -87,7 +93,7 @@ func writeAccounts(root string, groups []Group, users []User, lastChange int64) 
 	return addMembers(root, members, groups)
 }
 
-func mergeAccountFile(root string, f accountFile, recs [][]string) error {
+func mergeAccountFile(root string, f accountFile, recs [][]string, mf *manifest.Manifest) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -121,7 +127,15 @@ func mergeAccountFile(root string, f accountFile, recs [][]string) error {
 	if err := os.MkdirAll(path.Dir(host), 0o755); err != nil {
 		return fmt.Errorf("%s: %w", f.path, err)
 	}
-	if err := writeFileAtomic(host, out.Bytes(), mode); err != nil {
+	disk := mode
+	if mf != nil {
+		if e, ok := mf.Get(f.path); ok {
+			mode = os.FileMode(e.Mode) // the true mode, not the one on disk
+		}
+		disk = mode | 0o600
+		mf.Set(manifest.Entry{Path: f.path, Type: manifest.TypeFile, Mode: manifest.Mode(mode), User: "root", Group: "root"})
+	}
+	if err := writeFileAtomic(host, out.Bytes(), disk); err != nil {
 		return fmt.Errorf("write %s: %w", f.path, err)
 	}
 	return nil

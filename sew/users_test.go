@@ -23,7 +23,7 @@ func TestWriteAccountsMerges(t *testing.T) {
 	write("group", "root:x:0:\nwheel:x:10:\n")
 	groups := []Group{{Name: "app", GID: 500}}
 	users := []User{{Name: "app", UID: 500, GID: 500, Gecos: "Application user", Home: "/home/app", Shell: "/bin/bash", Groups: []string{"wheel"}}}
-	if err := writeAccounts(root, groups, users, 19000); err != nil {
+	if err := writeAccounts(root, groups, users, 19000, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
@@ -70,7 +70,7 @@ func TestWriteAccountsStaysInside(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(root, "etc")); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAccounts(root, []Group{{Name: "g", GID: 1}}, nil, 1); err != nil {
+	if err := writeAccounts(root, []Group{{Name: "g", GID: 1}}, nil, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(outside)
