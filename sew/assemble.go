@@ -22,6 +22,7 @@ import (
 	"github.com/sock-project/sock/internal/solve"
 	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/toe"
+	"golang.org/x/sys/unix"
 )
 
 // Scripts policies for Options.Scripts.
@@ -203,7 +204,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		s.NotApplied = mf.Len()
 	}
 	if opts.SourceDateEpoch != 0 {
-		if err := clampDirTimes(dir, opts.SourceDateEpoch); err != nil {
+		if err := clampTimes(dir, opts.SourceDateEpoch, tx.owners); err != nil {
 			return nil, err
 		}
 	}
@@ -601,25 +602,27 @@ func hasGroup(gs []Group, name string) bool {
 	return false
 }
 
-// clampDirTimes sets the mtime of every directory newer than epoch to
-// epoch: directories change as files land in them, and a reproducible
-// SOCK must not record when that happened. Files keep their packaged
-// mtimes, which rpm -V checks.
-func clampDirTimes(dir string, epoch int64) error {
-	t := time.Unix(epoch, 0)
+// clampTimes sets the mtime of every directory, and of every file no
+// package shipped (scriptlets' and hooks' output, sew's own), that is
+// newer than epoch to epoch: a reproducible SOCK must not record when it
+// was built. Packaged files keep their packaged mtimes, which rpm -V
+// checks.
+func clampTimes(dir string, epoch int64, packaged map[string]fileOwner) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(epoch * 1e9), unix.NsecToTimespec(epoch * 1e9)}
 	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() {
+		rel := "/" + strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		if _, ok := packaged[rel]; ok && !d.IsDir() {
 			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
 			return err
 		}
-		if info.ModTime().After(t) {
-			if err := os.Chtimes(p, t, t); err != nil {
+		if info.ModTime().Unix() > epoch {
+			if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fmt.Errorf("set time of %s: %w", p, err)
 			}
 		}

@@ -175,3 +175,31 @@ func TestSameTreeAsDNF(t *testing.T) {
 		t.Errorf("rpm -V -a on sew's SOCK: %v\n%s", err, out)
 	}
 }
+
+// TestReproducible: with SOURCE_DATE_EPOCH, two sews of one FOOT give
+// identical trees, rpmdb and sew's own state included, scriptlets run.
+func TestReproducible(t *testing.T) {
+	rpmtest.NeedRoot(t)
+	repo := t.TempDir()
+	fidelityRepo(t, repo)
+	var trees []map[string]rpmtest.Node
+	for i := 0; i < 2; i++ {
+		dir := filepath.Join(t.TempDir(), "sock")
+		if _, err := Assemble(context.Background(), fidelityFoot(repo), dir, Options{
+			PlanOptions: PlanOptions{CacheDir: t.TempDir()}, SourceDateEpoch: 1700000000,
+		}); err != nil {
+			log, _ := os.ReadFile(filepath.Join(dir, StateDir, "scriptlets.log"))
+			t.Fatalf("%v\n%s", err, log)
+		}
+		trees = append(trees, rpmtest.Snapshot(t, dir, "/.sock/lock"))
+	}
+	if _, ok := trees[0]["/var/lib/rpm/rpmdb.sqlite"]; !ok {
+		t.Fatal("no rpmdb in the SOCK")
+	}
+	if _, ok := trees[0]["/var/tmp/post-ran"]; !ok {
+		t.Fatal("scriptlets did not run")
+	}
+	if d := cmp.Diff(trees[0], trees[1]); d != "" {
+		t.Errorf("two sews differ:\n%s", d)
+	}
+}

@@ -164,7 +164,9 @@ func (r *scriptRunner) writeLog() error {
 	for _, s := range r.summary.Scriptlets {
 		fmt.Fprintf(&b, "%s %s (%s): %s", s.Package, s.Kind, s.Interpreter, s.Status)
 		if s.Status != "skipped" {
-			fmt.Fprintf(&b, ", exit %d, %.3fs", s.ExitCode, s.Seconds)
+			// No durations here: the log is part of a reproducible
+			// SOCK; --json carries them.
+			fmt.Fprintf(&b, ", exit %d", s.ExitCode)
 		}
 		if s.Reason != "" {
 			fmt.Fprintf(&b, ": %s", s.Reason)

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -44,8 +43,9 @@ func resolveUser(spec string, rootless bool) (*syscall.Credential, string, error
 		if userPart == "0" {
 			home = "/root"
 		}
-	} else if userPart == "root" && errors.Is(uerr, os.ErrNotExist) {
-		// A SOCK without /etc/passwd still has root.
+	} else if userPart == "root" {
+		// root is uid 0 whatever /etc/passwd says, as for rpm: a SOCK
+		// whose passwd lists only its service user still has root.
 		home = "/root"
 	} else {
 		if uerr != nil {
