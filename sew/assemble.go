@@ -119,9 +119,6 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err := writeState(dir, State{Status: StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
-	// A rerun starts from what the last run left; a stale manifest must
-	// not survive it.
-	os.Remove(manifest.Path(dir))
 
 	s := &Summary{Dir: dir, Rootless: rootless, Durations: map[string]float64{}}
 	phase := func(name string, start time.Time) { s.Durations[name] += time.Since(start).Seconds() }
@@ -210,6 +207,16 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	}
 	if err := writeState(dir, State{Status: StatusComplete, Foot: footSum, Rootless: rootless}); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
+	}
+	if opts.SourceDateEpoch != 0 {
+		// The state is written last, after the clamp: give it, and the
+		// folder its rename touched, the same time.
+		t := time.Unix(opts.SourceDateEpoch, 0)
+		for _, p := range []string{filepath.Join(dir, StateDir, "state.json"), filepath.Join(dir, StateDir)} {
+			if err := os.Chtimes(p, t, t); err != nil {
+				return nil, err
+			}
+		}
 	}
 	progress("sew: %s complete: %d packages, %d files", dir, s.Packages, s.Files)
 	return s, nil

@@ -51,8 +51,16 @@ type lock struct{ f *os.File }
 
 // prepare checks that dir may be built into, creates it and its state
 // folder, and takes the lock. With wait it blocks until another sew is
-// done; without, it fails at once with ErrBusy.
+// done; without, it fails at once with ErrBusy. A directory sew made
+// before (complete, or left incomplete by a crash) is emptied once the
+// lock is held, so that every sew builds from nothing and a rerun after a
+// kill gives what an uninterrupted run gives; a foreign directory built
+// into with --force is left as it is.
 func prepare(dir string, force, wait bool) (*lock, error) {
+	ours, err := isOurs(dir)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkOurs(dir, force); err != nil {
 		return nil, err
 	}
@@ -74,7 +82,56 @@ func prepare(dir string, force, wait bool) (*lock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	return &lock{f}, nil
+	l := &lock{f}
+	if ours {
+		if err := empty(dir); err != nil {
+			l.release()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// isOurs reports whether dir holds a .sock state folder, i.e. sew made it.
+func isOurs(dir string) (bool, error) {
+	st, err := os.Lstat(filepath.Join(dir, StateDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return st.IsDir(), nil
+}
+
+// empty removes everything in dir but the lock. RemoveAll does not follow
+// symbolic links, so nothing outside dir is touched.
+func empty(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("empty %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if e.Name() == StateDir {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("empty %s: %w", dir, err)
+		}
+	}
+	state, err := os.ReadDir(filepath.Join(dir, StateDir))
+	if err != nil {
+		return fmt.Errorf("empty %s: %w", dir, err)
+	}
+	for _, e := range state {
+		if e.Name() == "lock" {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, StateDir, e.Name())); err != nil {
+			return fmt.Errorf("empty %s: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 func (l *lock) release() {

@@ -25,6 +25,13 @@ type PlanOptions struct {
 	Offline bool
 	// NoWeakDeps turns weak dependencies off whatever the FOOT says.
 	NoWeakDeps bool
+	// Locked installs exactly the FOOT's [[rpm]] pins (with the rpms it
+	// gives by URL or path) and resolves nothing: every pin must carry a
+	// sha256, which the download is verified against; an rpms name no
+	// pin provides is taken from the repositories alone, without its
+	// dependencies; and every requirement of the set must be met inside
+	// it, else the lock is stale and the plan fails.
+	Locked bool
 	Log        *slog.Logger
 }
 
@@ -86,6 +93,9 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 		extra = append(extra, pkg)
 	}
 	for _, pin := range foot.Pins {
+		if opts.Locked && pin.Sha256 == "" {
+			return nil, fmt.Errorf("pinned rpm %s: no sha256, and --locked verifies every package", pinName(pin))
+		}
 		pkg, err := pinned(ctx, fetcher, md, pin)
 		if err != nil {
 			return nil, err
@@ -97,6 +107,13 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	}
 	if len(jobs) == 0 {
 		return p, p.setTransaction(&solve.Transaction{})
+	}
+	if opts.Locked {
+		tx, err := lockedTransaction(ctx, md, foot, jobs, repos)
+		if err != nil {
+			return nil, err
+		}
+		return p, p.setTransaction(tx)
 	}
 	req := solve.Request{
 		Jobs:       jobs,
@@ -187,10 +204,36 @@ func readRemote(ctx context.Context, f *yum.Fetcher, loc string, sum yum.Checksu
 	return pkg, nil
 }
 
-// pinned finds a [[rpm]] pin: in the repositories by NEVRA (and sha256
-// when the pin has one), else at its URL.
+func pinName(pin toe.Rpm) string {
+	return fmt.Sprintf("%s-%d:%s-%s.%s", pin.Name, pin.Epoch, pin.Version, pin.Release, pin.Arch)
+}
+
+// pinned finds a [[rpm]] pin: at its repo and location first (so that a
+// pin survives a mirror move), then in any repository by NEVRA (and
+// sha256 when the pin has one), else at its URL.
 func pinned(ctx context.Context, f *yum.Fetcher, md *yum.Metadata, pin toe.Rpm) (*yum.Package, error) {
-	nevra := fmt.Sprintf("%s-%d:%s-%s.%s", pin.Name, pin.Epoch, pin.Version, pin.Release, pin.Arch)
+	nevra := pinName(pin)
+	if pin.Repo != "" && pin.Location != "" {
+		for _, p := range md.Packages {
+			if p.Repo != pin.Repo || strings.TrimPrefix(p.Location, "/") != strings.TrimPrefix(pin.Location, "/") {
+				continue
+			}
+			if p.Name != pin.Name || int(p.Epoch) != pin.Epoch || p.Version != pin.Version || p.Release != pin.Release || p.Arch != pin.Arch {
+				return nil, fmt.Errorf("pinned rpm %s: %s/%s holds %s", nevra, pin.Repo, pin.Location, solve.NEVRA(p))
+			}
+			if pin.Sha256 != "" && !(strings.EqualFold(p.Checksum.Type, "sha256") && strings.EqualFold(p.Checksum.Value, pin.Sha256)) {
+				if strings.EqualFold(p.Checksum.Type, "sha256") {
+					return nil, fmt.Errorf("pinned rpm %s: %s/%s has sha256 %s, the pin says %s", nevra, pin.Repo, pin.Location, p.Checksum.Value, pin.Sha256)
+				}
+				// The repository gives another digest: fetch the file by
+				// location and verify the pin's sha256 on the way.
+				q := *p
+				q.Checksum = yum.Checksum{Type: "sha256", Value: pin.Sha256}
+				return &q, nil
+			}
+			return p, nil
+		}
+	}
 	for _, p := range md.Packages {
 		if p.Name == pin.Name && int(p.Epoch) == pin.Epoch && p.Version == pin.Version && p.Release == pin.Release && p.Arch == pin.Arch {
 			if pin.Sha256 == "" || (strings.EqualFold(p.Checksum.Type, "sha256") && strings.EqualFold(p.Checksum.Value, pin.Sha256)) {
