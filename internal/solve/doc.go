@@ -16,6 +16,14 @@
 // name and arch with is ruled out, and a Requires left with one
 // candidate installs it.
 //
+// dnf_test.go checks these choices against the real dnf on repositories
+// built with rpmbuild and createrepo_c (TestMatchesDnf, which needs dnf
+// and rpmbuild); a difference found there is a bug here. Known gap:
+// libsolv decides open requirements in the order of its rules, built
+// over the whole reachable closure, and this search in install order,
+// so on distribution-sized requests an "or" may get a different
+// alternative (docs/benchmarks.md, "Resolving").
+//
 // Why not a general SAT solver (gophersat): a SAT model is any model,
 // while dnf's answer is the one libsolv's decision order reaches; a
 // search that makes the same decisions in the same order gives the same

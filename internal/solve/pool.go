@@ -24,6 +24,7 @@ type Pool struct {
 	obsoletesBy   map[string][]int32
 	recommendsBy  map[string][]int32
 	supplementsBy map[string][]int32
+	suggestsBy    map[string][]int32
 
 	repos []string // sorted repository ids
 
@@ -49,6 +50,7 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		obsoletesBy:   map[string][]int32{},
 		recommendsBy:  map[string][]int32{},
 		supplementsBy: map[string][]int32{},
+		suggestsBy:    map[string][]int32{},
 	}
 	repos := map[string]bool{}
 	for i, pkg := range pkgs {
@@ -78,6 +80,7 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		indexNames(p.obsoletesBy, id, pkg.Obsoletes)
 		indexNames(p.recommendsBy, id, pkg.Recommends)
 		indexNames(p.supplementsBy, id, pkg.Supplements)
+		indexNames(p.suggestsBy, id, pkg.Suggests)
 	}
 	for r := range repos {
 		p.repos = append(p.repos, r)

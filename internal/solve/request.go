@@ -120,10 +120,12 @@ func Resolve(pkgs []*yum.Package, req Request) (*Transaction, error) {
 }
 
 // compatArches lists what each base arch installs besides noarch, best
-// first, as rpm's and libsolv's arch policy; i686 on x86_64 is multilib
-// and must be asked for.
+// first, as libsolv's arch policy (pool_setarch): on x86_64, i686
+// packages are installable, and chosen when nothing better provides
+// what is needed (dnf does the same); the policy's best-arch step keeps
+// them out whenever an x86_64 candidate exists.
 var compatArches = map[string][]string{
-	"x86_64":  {"x86_64"},
+	"x86_64":  {"x86_64", "i686", "i586", "i486", "i386"},
 	"aarch64": {"aarch64"},
 	"ppc64le": {"ppc64le"},
 	"s390x":   {"s390x"},

@@ -65,6 +65,9 @@ func (s *solver) backtrack() bool {
 		f := &s.frames[len(s.frames)-1]
 		s.undo(f.trail)
 		s.cur = f.cur
+		if len(f.alts) == 0 && len(f.rest) > 0 {
+			f.alts, f.rest = s.choose(s.undecided(f.rest))
+		}
 		if len(f.alts) == 0 {
 			s.frames = s.frames[:len(s.frames)-1]
 			continue
@@ -356,7 +359,7 @@ func (s *solver) next() (*frame, bool, error) {
 				return nil, true, nil
 			}
 			f := base
-			f.alts = s.policy(c, true)
+			f.alts, f.rest = s.choose(c)
 			f.kind, f.dep = Requested, j.job.String()
 			return &f, true, nil
 		}
@@ -396,7 +399,7 @@ func (s *solver) next() (*frame, bool, error) {
 					return nil, true, nil
 				}
 				f := base
-				f.alts = s.policy(cands, true)
+				f.alts, f.rest = s.choose(cands)
 				f.kind, f.by, f.dep = Required, q, r.dep
 				return &f, true, nil
 			}
@@ -418,7 +421,10 @@ func (s *solver) next() (*frame, bool, error) {
 				continue
 			}
 			f := base
-			f.alts = append(s.policy(cands, false), -1)
+			// Backtracking to "leave it out" resumes after this
+			// recommendation, or it would be offered again forever.
+			f.cur = s.cur
+			f.alts = append(s.policy(cands, true), -1)
 			f.kind, f.by, f.dep = Recommended, q, r.dep
 			return &f, true, nil
 		}
@@ -439,6 +445,25 @@ func (s *solver) next() (*frame, bool, error) {
 		return &f, true, nil
 	}
 	return nil, false, nil
+}
+
+// choose splits candidates into the policy's preferred ones, best
+// first, and the rest, kept for when all preferred ones fail.
+func (s *solver) choose(c []int32) (alts, rest []int32) {
+	alts = s.policy(c, true)
+	if len(alts) == len(c) {
+		return alts, nil
+	}
+	in := make(map[int32]bool, len(alts))
+	for _, id := range alts {
+		in[id] = true
+	}
+	for _, id := range c {
+		if !in[id] {
+			rest = append(rest, id)
+		}
+	}
+	return alts, rest
 }
 
 func (s *solver) undecided(ids []int32) []int32 {
@@ -546,31 +571,36 @@ func (s *solver) supplements(c int32) (int32, string, bool) {
 		if err != nil {
 			continue
 		}
-		ok := true
-		by := int32(-1)
-		for _, cl := range cr.clauses {
-			sat := false
-			for _, l := range cl {
-				if !l.neg() && s.val[l.id()] > 0 {
-					sat = true
-					if by < 0 {
-						by = l.id()
-					}
-					break
-				}
-				if l.neg() && s.val[l.id()] <= 0 {
-					sat = true
-					break
-				}
-			}
-			if !sat {
-				ok = false
-				break
-			}
-		}
-		if ok && by >= 0 {
+		if by := s.metBy(cr); by >= 0 {
 			return by, cr.dep, true
 		}
 	}
 	return -1, "", false
+}
+
+// metBy returns an installed package through which the installed set
+// meets a compiled dependency (undecided packages count as absent), or
+// -1 when it does not, or only through packages being absent.
+func (s *solver) metBy(cr creq) int32 {
+	by := int32(-1)
+	for _, cl := range cr.clauses {
+		sat := false
+		for _, l := range cl {
+			if !l.neg() && s.val[l.id()] > 0 {
+				sat = true
+				if by < 0 {
+					by = l.id()
+				}
+				break
+			}
+			if l.neg() && s.val[l.id()] <= 0 {
+				sat = true
+				break
+			}
+		}
+		if !sat {
+			return -1
+		}
+	}
+	return by
 }

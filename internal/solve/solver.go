@@ -31,8 +31,12 @@ type creq struct {
 }
 
 type frame struct {
-	trail    int
-	alts     []int32 // candidates still to try; -1 means "leave it out" (weak)
+	trail int
+	alts  []int32 // candidates still to try; -1 means "leave it out" (weak)
+	// rest are candidates the policy pruned (older versions, worse
+	// arches or repositories): libsolv's rule still holds them, so when
+	// every preferred one fails they are tried, best first.
+	rest     []int32
 	kind     ReasonKind
 	by       int32
 	dep      string
@@ -333,19 +337,24 @@ func (s *solver) cnf(r *Rich, neg bool) ([][]lit, error) {
 			}
 		}
 		return acc, nil
-	case RichIf, RichUnless:
+	case RichIf:
+		// "A if B" is (A or not B); "A if B else C" adds (C or B).
 		a, b := r.Args[0], r.Args[1]
-		condTrue := r.Op == RichIf // "A if B": B implies A; "A unless B": not B implies A
-		// then-branch: (cond' -> A); else-branch: (!cond' -> C), where
-		// cond' is B for if and !B for unless.
-		bNeg := &Rich{Op: richNot, Args: []*Rich{b}}
-		cond, notCond := b, bNeg
-		if !condTrue {
-			cond, notCond = bNeg, b
-		}
-		f := &Rich{Op: RichOr, Args: []*Rich{notCond, a}}
+		f := &Rich{Op: RichOr, Args: []*Rich{a, {Op: richNot, Args: []*Rich{b}}}}
 		if len(r.Args) == 3 {
-			f = &Rich{Op: RichAnd, Args: []*Rich{f, {Op: RichOr, Args: []*Rich{cond, r.Args[2]}}}}
+			f = &Rich{Op: RichAnd, Args: []*Rich{f, {Op: RichOr, Args: []*Rich{r.Args[2], b}}}}
+		}
+		return s.cnf(f, neg)
+	case RichUnless:
+		// libsolv reads "A unless B" as (A and not B), and "A unless B
+		// else C" as (A and not B) or (C and B): rpm allows unless only
+		// where that makes sense, in Conflicts and Supplements, so that
+		// "Conflicts: (A unless B)" conflicts with A unless B is there.
+		a, b := r.Args[0], r.Args[1]
+		notB := &Rich{Op: richNot, Args: []*Rich{b}}
+		f := &Rich{Op: RichAnd, Args: []*Rich{a, notB}}
+		if len(r.Args) == 3 {
+			f = &Rich{Op: RichOr, Args: []*Rich{f, {Op: RichAnd, Args: []*Rich{r.Args[2], b}}}}
 		}
 		return s.cnf(f, neg)
 	case richNot:
