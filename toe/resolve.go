@@ -371,6 +371,14 @@ func (r *resolver) check(n *nail) {
 			r.errorf(d.valPos(at+".sha256"), "sha256 %q is not 64 hexadecimal digits", pin.Sha256)
 		}
 		pin.Sha256 = strings.ToLower(pin.Sha256)
+		switch hasRepo, hasLoc := d.present[at+".repo"], d.present[at+".location"]; {
+		case hasRepo && !hasLoc:
+			r.errorf(d.keyPos(at+".repo"), "rpm has repo but no location")
+		case hasLoc && !hasRepo:
+			r.errorf(d.keyPos(at+".location"), "rpm has location but no repo")
+		case hasLoc && (strings.Contains(pin.Location, "://") || strings.HasPrefix(pin.Location, "/")):
+			r.errorf(d.valPos(at+".location"), "location %q is not relative to the repository", pin.Location)
+		}
 	}
 	for i := range f.Repos {
 		at, repo := fmt.Sprintf("repo#%d", i), &f.Repos[i]

@@ -40,15 +40,22 @@ type Foot struct {
 // WeakDepsOn reports whether weak dependencies are installed (default true).
 func (f *Foot) WeakDepsOn() bool { return f.WeakDeps == nil || *f.WeakDeps }
 
-// Rpm is a pinned package, as darn writes it.
+// Rpm is a pinned package, as darn writes it. Repo and Location, when
+// set, name the package inside one of the FOOT's repositories, so that a
+// pin survives a mirror move: sew looks there first and uses URL only
+// when that repository no longer holds it.
 type Rpm struct {
 	Name    string `toml:"name" json:"name"`
 	Epoch   int    `toml:"epoch,omitempty" json:"epoch,omitempty"`
 	Version string `toml:"version" json:"version"`
 	Release string `toml:"release" json:"release"`
 	Arch    string `toml:"arch" json:"arch"`
-	URL     string `toml:"url,omitempty" json:"url,omitempty"`
-	Sha256  string `toml:"sha256,omitempty" json:"sha256,omitempty"`
+	// Repo is the id of the repository the package was found in.
+	Repo string `toml:"repo,omitempty" json:"repo,omitempty"`
+	// Location is the package's href, relative to that repository's base.
+	Location string `toml:"location,omitempty" json:"location,omitempty"`
+	URL      string `toml:"url,omitempty" json:"url,omitempty"`
+	Sha256   string `toml:"sha256,omitempty" json:"sha256,omitempty"`
 }
 
 // Repo is a yum repository declared inline, with the keys of a .repo file.
