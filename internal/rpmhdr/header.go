@@ -32,6 +32,7 @@ type Header struct {
 	entries []Entry
 	byTag   map[Tag]int
 	store   []byte
+	nuls    []int // offsets of the store's NUL bytes
 }
 
 // Parse parses a header in export form (the rpmdb's blob form, no magic).
@@ -55,6 +56,14 @@ func Parse(raw []byte) (*Header, error) {
 	raw = raw[:want]
 	h := &Header{raw: raw, byTag: make(map[Tag]int, nindex), store: raw[8+nindex*16:]}
 	h.entries = make([]Entry, nindex)
+	// Where the store's NULs are, so that each string entry is checked
+	// in O(log n): scanning from every entry's offset would let a crafted
+	// header of overlapping entries cost time quadratic in its size.
+	for i, c := range h.store {
+		if c == 0 {
+			h.nuls = append(h.nuls, i)
+		}
+	}
 	for i := range h.entries {
 		b := raw[8+i*16:]
 		e := Entry{
@@ -104,18 +113,18 @@ func (h *Header) check(e Entry) error {
 	if e.Type == TypeNull {
 		return nil
 	}
-	// Strings: e.Count NUL-terminated strings must start at e.Offset.
-	n := e.Count
+	// Strings: e.Count NUL-terminated strings must start at e.Offset,
+	// i.e. there must be that many NULs at or after it.
+	n := int(e.Count)
 	if e.Type == TypeString {
 		n = 1
 	}
-	p := int(e.Offset)
-	for i := uint32(0); i < n; i++ {
-		j := bytes.IndexByte(h.store[p:], 0)
-		if j < 0 {
-			return fmt.Errorf("unterminated string at offset %d", p)
+	first := sort.SearchInts(h.nuls, int(e.Offset))
+	if first+n > len(h.nuls) {
+		if first < len(h.nuls) {
+			return fmt.Errorf("unterminated string after offset %d", h.nuls[len(h.nuls)-1]+1)
 		}
-		p += j + 1
+		return fmt.Errorf("unterminated string at offset %d", e.Offset)
 	}
 	return nil
 }

@@ -212,3 +212,42 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// overlappingStrings is a header of thousands of string arrays that all
+// start at offset 0: the shape that made a naive check quadratic (seconds
+// for 164 KB). BenchmarkParseOverlappingStrings measures it.
+func overlappingStrings() []byte {
+	const entries, count = 4000, 50000
+	store := bytes.Repeat([]byte{'a', 0}, count)
+	raw := make([]byte, 8, 8+entries*16+len(store))
+	binary.BigEndian.PutUint32(raw[0:], entries)
+	binary.BigEndian.PutUint32(raw[4:], uint32(len(store)))
+	for i := 0; i < entries; i++ {
+		e := make([]byte, 16)
+		binary.BigEndian.PutUint32(e[0:], uint32(5000+i))
+		binary.BigEndian.PutUint32(e[4:], uint32(TypeStringArray))
+		binary.BigEndian.PutUint32(e[8:], 0)
+		binary.BigEndian.PutUint32(e[12:], count)
+		raw = append(raw, e...)
+	}
+	return append(raw, store...)
+}
+
+func TestParseOverlappingStrings(t *testing.T) {
+	h, err := Parse(overlappingStrings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(h.Strings(5000)); got != 50000 {
+		t.Fatalf("%d strings, want 50000", got)
+	}
+}
+
+func BenchmarkParseOverlappingStrings(b *testing.B) {
+	raw := overlappingStrings()
+	for b.Loop() {
+		if _, err := Parse(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -111,6 +111,27 @@ const (
 	TagTransFileTrigIx Tag = 5080 // RPMTAG_TRANSFILETRIGGERINDEX
 	TagFileSignatures  Tag = 5090
 	TagFileSigLength   Tag = 5091
+
+	// Added for sew's triggers; numbers checked on rpmbuild 4.18's output
+	// against rpm -qp --qf %{TRIGGERNAME} and friends. Each family is
+	// parallel arrays: NAME, VERSION, FLAGS and INDEX one per condition
+	// (sorted by name, INDEX naming the trigger), SCRIPTS, SCRIPTPROG and
+	// PRIORITIES one per trigger.
+	TagTriggerScripts          Tag = 1065
+	TagTriggerVersion          Tag = 1067
+	TagTriggerFlags            Tag = 1068
+	TagTriggerIndex            Tag = 1069
+	TagTriggerScriptProg       Tag = 1092
+	TagFileTriggerScripts      Tag = 5066
+	TagFileTriggerScriptProg   Tag = 5067
+	TagFileTriggerVersion      Tag = 5071
+	TagFileTriggerFlags        Tag = 5072
+	TagTransFileTrigScripts    Tag = 5076
+	TagTransFileTrigScriptProg Tag = 5077
+	TagTransFileTrigVersion    Tag = 5081
+	TagTransFileTrigFlags      Tag = 5082
+	TagFileTriggerPriorities   Tag = 5084
+	TagTransFileTrigPriorities Tag = 5085
 )
 
 // Signature header tags (lib/rpmtag.h, RPMSIGTAG_*).

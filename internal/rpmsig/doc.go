@@ -1,0 +1,20 @@
+// Package rpmsig checks the OpenPGP signatures and the digests of RPM
+// package files, the way rpm 4.18's `rpm -K` and dnf's gpgcheck do, without
+// rpm or gpg on the host.
+//
+// It owns the signature checks: the header-only signature (RSAHEADER or
+// DSAHEADER in the signature header, over the main header with its magic),
+// the legacy header+payload signature (PGP or GPG) when present, the header
+// digests (SHA256HEADER, SHA1HEADER), the payload digest of the main header
+// (PAYLOADDIGEST, over the compressed payload) and the legacy MD5. A valid
+// header signature alone does not cover the payload; the payload digest,
+// which sits inside the signed header, does, so both are always checked.
+//
+// It leaves to others where the keys come from (yum's Downloader.LoadKeys
+// fetches a repository's gpgkey URLs), when to check (sew, with gpgcheck
+// on) and reading headers (internal/rpmhdr).
+//
+// Start with Verify; failures are *UnsignedError, *UnknownKeyError,
+// *BadSignatureError and *DigestError, each naming the package and file.
+// CheckDigests is the gpgcheck-off variant.
+package rpmsig
