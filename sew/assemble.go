@@ -48,8 +48,9 @@ type Options struct {
 	// rpmdb and the time of everything sew itself writes, so that two sews
 	// of one FOOT give identical trees.
 	SourceDateEpoch int64
-	// Progress receives one line per step (nil: none).
-	Progress func(format string, args ...any)
+	// Progress receives one line per phase and per-package events (nil:
+	// none).
+	Progress Progress
 }
 
 // Summary is what Assemble did, for people (stderr) and for CI (--json).
@@ -92,10 +93,10 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		log = slog.New(slog.DiscardHandler)
 		opts.Log = log
 	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(string, ...any) {}
+	if opts.Progress == nil {
+		opts.Progress = noProgress{}
 	}
+	progress := func(format string, args ...any) { opts.Progress.Phase(fmt.Sprintf(format, args...)) }
 	if opts.Jobs <= 0 {
 		opts.Jobs = 8
 	}
@@ -166,7 +167,14 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		owners: map[string]fileOwner{},
 	}
 	t0 = time.Now()
-	if err := tx.run(); err != nil {
+	var total int64
+	for _, p := range plan.Order {
+		total += p.Size
+	}
+	opts.Progress.Begin(len(plan.Order), total)
+	err = tx.run()
+	opts.Progress.End()
+	if err != nil {
 		return nil, err
 	}
 	phase("fetch+unpack", t0)
@@ -270,6 +278,7 @@ func (tx *install) run() error {
 	ctx, cancel := context.WithCancel(tx.ctx)
 	defer cancel()
 	next := make(chan int)
+	ver := newVerifier(tx.plan.Repos, tx.plan.Fetcher.Downloader)
 	var wg sync.WaitGroup
 	for w := 0; w < tx.opts.Jobs; w++ {
 		wg.Add(1)
@@ -277,6 +286,12 @@ func (tx *install) run() error {
 			defer wg.Done()
 			for i := range next {
 				path, err := tx.plan.Fetcher.Fetch(ctx, order[i])
+				if err == nil {
+					err = ver.verify(ctx, order[i], path)
+				}
+				if err == nil {
+					tx.opts.Progress.Fetched(order[i])
+				}
 				results[i] <- fetched{path, err}
 			}
 		}()
@@ -336,6 +351,7 @@ func (tx *install) run() error {
 		if hp == nil {
 			continue // its %pre failed: rpm leaves it out
 		}
+		tx.opts.Progress.Installed(p)
 		headers = append(headers, hp)
 		states = append(states, fileStates(res.Files))
 		pkgs[hp] = p

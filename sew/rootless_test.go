@@ -38,7 +38,7 @@ func TestRootlessSewHelper(t *testing.T) {
 		t.Skip("run by TestRootlessSew only")
 	}
 	sum, err := Assemble(context.Background(), fidelityFoot(repo), dir, Options{
-		PlanOptions: PlanOptions{CacheDir: filepath.Join(filepath.Dir(dir), "cache")}, Scripts: ScriptsNever,
+		PlanOptions: PlanOptions{CacheDir: filepath.Join(filepath.Dir(dir), "cache")}, Scripts: ScriptsNever, SourceDateEpoch: 1700000000,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestRootlessSew(t *testing.T) {
 
 	asRoot := filepath.Join(t.TempDir(), "sock")
 	if _, err := Assemble(context.Background(), fidelityFoot(repo), asRoot, Options{
-		PlanOptions: PlanOptions{CacheDir: t.TempDir()}, Scripts: ScriptsNever,
+		PlanOptions: PlanOptions{CacheDir: t.TempDir()}, Scripts: ScriptsNever, SourceDateEpoch: 1700000000,
 	}); err != nil {
 		t.Fatal(err)
 	}

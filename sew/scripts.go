@@ -18,8 +18,11 @@ import (
 
 // ScriptletReport is one scriptlet sew ran, or did not run, and why.
 type ScriptletReport struct {
-	Package     string  `json:"package"`
-	Kind        string  `json:"kind"`
+	Package string `json:"package"`
+	Kind    string `json:"kind"`
+	// Trigger is what a trigger fires on, as its spec writes it after
+	// "--": "tgt >= 1.0", "/usr/lib /lib". Empty for other scriptlets.
+	Trigger     string  `json:"trigger,omitempty"`
 	Interpreter string  `json:"interpreter"`
 	Status      string  `json:"status"` // "ok", "failed", "skipped"
 	ExitCode    int     `json:"exit_code"`
@@ -48,6 +51,11 @@ type scriptRunner struct {
 	// skipWhy is set when scriptlets do not run, and says why.
 	skipWhy   string
 	failedPre []string
+	// installed are the packages installed so far, in order: the rpmdb
+	// as rpm's trigger code sees it during the transaction.
+	installed []*trigPkg
+	// next is the package between its %pre and its %post.
+	next *trigPkg
 }
 
 func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scriptRunner, error) {
@@ -102,15 +110,22 @@ func (r *scriptRunner) run(ctx context.Context, h *rpmhdr.Header, kind sandbox.K
 	if !ok {
 		return true
 	}
+	return r.exec(ctx, s, "")
+}
+
+// exec runs s, or reports it skipped, and records its report; trigger
+// is what set a trigger off ("tgt >= 1.0", "/usr/lib"), empty for other
+// scriptlets. It returns false when s ran and failed.
+func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger string) bool {
 	interp := "/bin/sh"
 	if len(s.Prog) > 0 {
 		interp = strings.Join(s.Prog, " ")
 	}
-	rep := ScriptletReport{Package: s.NEVRA, Kind: string(kind), Interpreter: interp}
+	rep := ScriptletReport{Package: s.NEVRA, Kind: string(s.Kind), Trigger: trigger, Interpreter: interp}
 	if !r.running() {
 		rep.Status, rep.Reason = "skipped", r.skipWhy
 		r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
-		r.opts.Log.Warn(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", kind, s.NEVRA, r.skipWhy))
+		r.opts.Log.Warn(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", s.Kind, s.NEVRA, r.skipWhy))
 		return true
 	}
 	res, err := sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Logger: r.opts.Log})
@@ -133,9 +148,12 @@ func (r *scriptRunner) pretrans(ctx context.Context, headers []*rpmhdr.Package) 
 	}
 }
 
-// pre runs a package's %pre; false means it failed and rpm would leave
-// the package out.
+// pre runs the %triggerprein scripts a package sets off, then its
+// %pre; false means %pre failed and rpm would leave the package out.
+// A failed trigger is reported and the install goes on, as in rpm.
 func (r *scriptRunner) pre(ctx context.Context, hp *rpmhdr.Package) bool {
+	r.next = newTrigPkg(hp.Header)
+	r.packageTriggers(ctx, r.next, r.installed, senseTriggerPreIn)
 	if r.run(ctx, hp.Header, sandbox.PreIn) {
 		return true
 	}
@@ -143,15 +161,31 @@ func (r *scriptRunner) pre(ctx context.Context, hp *rpmhdr.Package) bool {
 	return false
 }
 
+// post runs what rpm runs once a package is unpacked and in the rpmdb:
+// file triggers of high priority, %post, %triggerin, file triggers of
+// low priority (lib/psm.c, rpmPackageInstall); see triggers.go.
 func (r *scriptRunner) post(ctx context.Context, hp *rpmhdr.Package) {
+	p := r.next
+	if p == nil || p.h != hp.Header {
+		p = newTrigPkg(hp.Header)
+	}
+	r.next = nil
+	earlier := r.installed
+	db := append(earlier[:len(earlier):len(earlier)], p)
+	r.fileTriggers(ctx, p, db, earlier, 1)
 	r.run(ctx, hp.Header, sandbox.PostIn)
+	r.packageTriggers(ctx, p, db, senseTriggerIn)
+	r.fileTriggers(ctx, p, db, earlier, 2)
+	r.installed = db
 }
 
-// posttrans runs every %posttrans once everything is installed.
+// posttrans runs every %posttrans once everything is installed, then
+// the %transfiletriggerin scripts, as rpm does.
 func (r *scriptRunner) posttrans(ctx context.Context, headers []*rpmhdr.Package) error {
 	for _, hp := range headers {
 		r.run(ctx, hp.Header, sandbox.PostTrans)
 	}
+	r.transFileTriggers(ctx)
 	return nil
 }
 
@@ -162,7 +196,11 @@ func (r *scriptRunner) fatal() []string { return r.failedPre }
 func (r *scriptRunner) writeLog() error {
 	var b bytes.Buffer
 	for _, s := range r.summary.Scriptlets {
-		fmt.Fprintf(&b, "%s %s (%s): %s", s.Package, s.Kind, s.Interpreter, s.Status)
+		fmt.Fprintf(&b, "%s %s", s.Package, s.Kind)
+		if s.Trigger != "" {
+			fmt.Fprintf(&b, " -- %s", s.Trigger)
+		}
+		fmt.Fprintf(&b, " (%s): %s", s.Interpreter, s.Status)
 		if s.Status != "skipped" {
 			// No durations here: the log is part of a reproducible
 			// SOCK; --json carries them.

@@ -67,7 +67,16 @@ type scanner struct {
 	src string
 	i   int
 	aot map[string]int // array-of-tables name -> tables seen
+	// depth is how many arrays and inline tables value is inside.
+	depth int
 }
+
+// maxIndexDepth bounds the nesting the index follows. Every level adds
+// to the path of the values below it, so a hostile nail of 100,000
+// nested arrays (200 KB) would cost gigabytes and tens of seconds;
+// deeper values are skipped whole, and an error inside one is placed at
+// the outermost value cut off.
+const maxIndexDepth = 64
 
 func (s *scanner) peek(k int) byte {
 	if s.i+k < len(s.src) {
@@ -210,6 +219,33 @@ func isBare(c byte) bool {
 }
 
 // str skips a string of any of TOML's four kinds.
+// skipNested moves past one array or inline table and everything
+// nested in it, strings and comments included, without recursion.
+func (s *scanner) skipNested() {
+	depth := 0
+	for s.i < len(s.src) {
+		switch c := s.src[s.i]; c {
+		case '"', '\'':
+			s.str()
+			continue
+		case '#':
+			for s.i < len(s.src) && s.src[s.i] != '\n' {
+				s.i++
+			}
+			continue
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				s.i++
+				return
+			}
+		}
+		s.i++
+	}
+}
+
 func (s *scanner) str() {
 	q := s.src[s.i]
 	if s.peek(1) == q && s.peek(2) == q {
@@ -254,6 +290,12 @@ func (s *scanner) value(path string, keyStart int) {
 		}
 		s.record(path, span{key: keyStart, val: start, end: s.i})
 	}()
+	if c := s.peek(0); (c == '[' || c == '{') && s.depth >= maxIndexDepth {
+		s.skipNested()
+		return
+	}
+	s.depth++
+	defer func() { s.depth-- }()
 	switch s.peek(0) {
 	case '"', '\'':
 		s.str()

@@ -41,6 +41,8 @@ TOENAILs. sock resolves it into a FOOT and acts on that.`,
 		newFootCmd(stdout, stderr),
 		newResolveCmd(g, stdout, stderr),
 		newSewCmd(g, stdout, stderr),
+		newPairCmd(g, stdout, stderr),
+		newDarnCmd(g, stdout, stderr),
 		newRunCmd(g, stdin, stdout, stderr),
 	)
 	for _, c := range root.Commands() {

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sock-project/sock/darn"
 	"github.com/sock-project/sock/sew"
+	"github.com/sock-project/sock/toe"
 )
 
 func newSewCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -23,6 +25,8 @@ func newSewCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		scripts    string
 		asJSON     bool
 		noWeakDeps bool
+		locked     bool
+		lockFile   string
 	)
 	c := &cobra.Command{
 		Use:   "sew NAIL --root DIR",
@@ -41,11 +45,20 @@ empty, absent, or a SOCK sew made (--force overrides); two sews on one DIR
 never interleave. With SOURCE_DATE_EPOCH set, two sews of one nail give
 identical trees. A summary goes to stderr; --json writes it to stdout.
 
+With --locked, sew resolves nothing: it installs the nail's [[rpm]] pins
+and those of its lock (sock darn's output: NAIL.lock.toml beside the
+nail, or --lock FILE), the rpms the nail gives by URL or path, and for
+each rpms name no pin provides, that one package from the repositories.
+Every pin needs a sha256, which the download is checked against, and if
+the packages need something none of them provides, the lock is stale and
+sew fails before installing anything.
+
 Exit codes: 0 ok, 1 bad nail, unresolvable request, file conflict or
 failed scriptlet/hook, 2 bad command line, 3 network or environment
 failure (the SOCK is left resumable: run sew again).`,
 		Example: `  sock sew examples/sleepd/sleepd.toml --root /tmp/sleepd
-  SOURCE_DATE_EPOCH=1700000000 sock sew app.toml --root out/app --scripts=never --json`,
+  SOURCE_DATE_EPOCH=1700000000 sock sew app.toml --root out/app --scripts=never --json
+  sock sew app.toml --root out/app --locked`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if root == "" {
@@ -55,6 +68,14 @@ failure (the SOCK is left resumable: run sew again).`,
 			if err != nil {
 				return err
 			}
+			if lockFile != "" && !locked {
+				return usageError{errors.New("--lock FILE needs --locked")}
+			}
+			if locked {
+				if foot, err = withLock(&sf, foot, args[0], lockFile, stderr); err != nil {
+					return err
+				}
+			}
 			var sde int64
 			if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
 				if sde, err = strconv.ParseInt(v, 10, 64); err != nil || sde <= 0 {
@@ -63,9 +84,9 @@ failure (the SOCK is left resumable: run sew again).`,
 			}
 			log := g.logger(stderr)
 			sum, err := sew.Assemble(cmd.Context(), foot, root, sew.Options{
-				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, Log: log},
+				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, Locked: locked, Log: log},
 				Jobs:        nf.jobs, Force: force, Wait: wait, Scripts: scripts, SourceDateEpoch: sde,
-				Progress: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
+				Progress: newProgress(stderr),
 			})
 			if err != nil {
 				return err
@@ -91,5 +112,27 @@ failure (the SOCK is left resumable: run sew again).`,
 	c.Flags().StringVar(&scripts, "scripts", sew.ScriptsAuto, "run scriptlets: auto, always or never")
 	c.Flags().BoolVar(&asJSON, "json", false, "write the summary as JSON to stdout")
 	c.Flags().BoolVar(&noWeakDeps, "no-weak-deps", false, "do not install Recommends and Supplements")
+	c.Flags().BoolVar(&locked, "locked", false, "install exactly the nail's packages and its lock's pins (sock darn's output), resolving nothing, verifying every sha256")
+	c.Flags().StringVar(&lockFile, "lock", "", "with --locked, the lock `FILE` (default: NAIL.lock.toml beside the nail)")
 	return c
+}
+
+// withLock merges the lock of a --locked sew (lockFile, or the nail's
+// default lock) into foot.
+func withLock(sf *specFlags, foot *toe.Foot, nail, lockFile string, stderr io.Writer) (*toe.Foot, error) {
+	if lockFile == "" {
+		lockFile = darn.LockPath(nail)
+	}
+	if !fileExists(lockFile) {
+		return nil, userError{fmt.Errorf("--locked: lock %s does not exist (write it with: sock darn %s --root DIR -o %s)", lockFile, nail, lockFile)}
+	}
+	lock, err := loadFoot(sf, lockFile, stderr)
+	if err != nil {
+		return nil, err
+	}
+	f, err := darn.WithLock(foot, lockFile, lock)
+	if err != nil {
+		return nil, userError{err}
+	}
+	return f, nil
 }

@@ -32,8 +32,8 @@ func BuildNfpm(t testing.TB, dir string, p Pkg) string {
 // Nfpm is BuildNfpm for callers without a testing.TB (testscript setup).
 func Nfpm(dir string, p Pkg) (string, error) {
 	p = p.withDefaults()
-	if len(p.Supplements)+len(p.Enhances)+len(p.RequiresPre) > 0 {
-		return "", fmt.Errorf("rpmtest: nfpm cannot write Supplements, Enhances or Requires(pre) (%s)", p.Name)
+	if len(p.Supplements)+len(p.Enhances)+len(p.RequiresPre)+len(p.Triggers) > 0 {
+		return "", fmt.Errorf("rpmtest: nfpm cannot write Supplements, Enhances, Requires(pre) or triggers (%s)", p.Name)
 	}
 	src, err := os.MkdirTemp("", "rpmtest-nfpm-")
 	if err != nil {

@@ -28,6 +28,29 @@ type Pkg struct {
 
 	// Scriptlet bodies, run with /bin/sh.
 	Pre, Post, PreUn, PostUn, PreTrans, PostTrans string
+
+	// Triggers, in the order the spec declares them (rpmbuild only).
+	Triggers []Trigger
+}
+
+// Trigger is one trigger scriptlet of a Pkg, rendered in the spec as
+// "%triggerin -p PROG -P PRIORITY -- ON" followed by its body.
+type Trigger struct {
+	// Kind is the spec's section name without "%": triggerprein,
+	// triggerin, triggerun, triggerpostun, filetriggerin,
+	// transfiletriggerin, and their un/postun forms.
+	Kind string
+	// On is what fires it, verbatim after "--": package names with
+	// optional versions for package triggers ("tgt >= 1.0, other"),
+	// path prefixes for file triggers ("/usr/lib /lib").
+	On string
+	// Prog is the interpreter ("<lua>", "/bin/bash"); empty means
+	// rpm's default, /bin/sh.
+	Prog string
+	// Body is the script.
+	Body string
+	// Priority is a file trigger's -P; 0 leaves rpm's default (1000000).
+	Priority int
 }
 
 // FileType is the kind of a packaged path.

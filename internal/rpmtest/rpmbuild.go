@@ -166,6 +166,16 @@ func Spec(p Pkg) string {
 			fmt.Fprintf(&b, "\n%%%s\n%s\n", s.tag, s.body)
 		}
 	}
+	for _, t := range p.Triggers {
+		fmt.Fprintf(&b, "\n%%%s", t.Kind)
+		if t.Prog != "" {
+			fmt.Fprintf(&b, " -p %s", t.Prog)
+		}
+		if t.Priority != 0 {
+			fmt.Fprintf(&b, " -P %d", t.Priority)
+		}
+		fmt.Fprintf(&b, " -- %s\n%s\n", t.On, t.Body)
+	}
 	return b.String()
 }
 

@@ -405,6 +405,65 @@ var dnfCases = []dnfCase{
 	{name: "unsat/rich impossible", fail: true, specs: []string{"app"}, t: []rpmtest.Pkg{
 		rp("app-1-1.noarch", "Requires: (alpha and nowhere)"), rp("alpha-1-1.noarch"),
 	}},
+
+	// libsolv's decision order, found on a distribution-sized repository
+	// (docs/benchmarks.md, "Resolving"): minimization redoes a choice
+	// when a candidate not taken is installed later anyway (Debian's
+	// ca-certificates getting debconf, not cdebconf, because exim needs
+	// debconf; lsb-base given up for sysvinit-utils' provide), or when
+	// it is recommended and the one taken is not.
+	{name: "order/minimize: a later requirement supersedes an or", specs: []string{"app"}, t: []rpmtest.Pkg{
+		rp("app-1-1.noarch", "Requires: (debconf >= 0.5 or debconf-2.0)", "Requires: mta"),
+		rp("cdebconf-1-1.noarch", "Provides: debconf-2.0", "Requires: libnewt"),
+		rp("debconf-1-1.noarch", "Provides: debconf-2.0"),
+		rp("libnewt-1-1.noarch"),
+		rp("exim-1-1.noarch", "Provides: mta", "Requires: debconf"),
+		rp("postfix-1-1.noarch", "Provides: mta"),
+	}},
+	{name: "order/minimize: a versioned provide installed later", specs: []string{"app"}, t: []rpmtest.Pkg{
+		rp("app-1-1.noarch", "Requires: lsb-base >= 1.3", "Requires: system-init"),
+		rp("lsb-base-11-1.noarch"),
+		rp("sysvinit-utils-3-1.x86_64", "Provides: lsb-base = 11-1"),
+		rp("runit-init-1-1.noarch", "Provides: system-init", "Requires: sysvinit-utils"),
+		rp("sysvinit-core-1-1.noarch", "Provides: system-init"),
+	}},
+	{name: "order/minimize: a weak dependency installed later", specs: []string{"app"}, t: []rpmtest.Pkg{
+		rp("app-1-1.noarch", "Requires: (alpha or zulu)", "Requires: (tool or utility)"),
+		rp("alpha-1-1.noarch"), rp("zulu-1-1.noarch"),
+		rp("tool-1-1.noarch", "Recommends: zulu"), rp("utility-1-1.noarch"),
+	}},
+	{name: "order/minimize: to the recommended candidate", noWeak: true, specs: []string{"app"}, t: []rpmtest.Pkg{
+		rp("app-1-1.noarch", "Requires: (alpha or zulu)", "Requires: (tool or utility)"),
+		rp("alpha-1-1.noarch"), rp("zulu-1-1.noarch"),
+		rp("tool-1-1.noarch", "Recommends: zulu"), rp("utility-1-1.noarch"),
+	}},
+	// Rules whose policy leaves one candidate (here the newest libv) are
+	// decided before any rule with a real choice.
+	{name: "order/postponed: a single best candidate first", specs: []string{"app"}, t: []rpmtest.Pkg{
+		rp("app-1-1.noarch", "Requires: (alpha or beta)", "Requires: libv"),
+		rp("alpha-1-1.noarch"), rp("beta-1-1.noarch"),
+		rp("libv-1-1.noarch"), rp("libv-2-1.noarch", "Conflicts: alpha"),
+	}},
+	// Rules are taken package by package, the package listed last in
+	// the metadata first, not in install order. (rpmbuild sorts a
+	// package's dependencies by name and createrepo_c lists packages by
+	// name, which these cases rely on.)
+	{name: "order/rules of later packages first", specs: []string{"app"}, t: []rpmtest.Pkg{
+		rp("app-1-1.noarch", "Requires: liba", "Requires: libb"),
+		rp("liba-1-1.noarch", "Requires: (x1 or x2)"),
+		rp("libb-1-1.noarch", "Requires: (y1 or y2)"),
+		rp("x1-1-1.noarch", "Conflicts: y1"), rp("x2-1-1.noarch"),
+		rp("y1-1-1.noarch"), rp("y2-1-1.noarch"),
+	}},
+	// Each round of weak dependencies installs every open
+	// recommendation before the Requires of what it brought are
+	// decided.
+	{name: "order/weak round before its requires", specs: []string{"app"}, t: []rpmtest.Pkg{
+		rp("app-1-1.noarch", "Recommends: rec1", "Recommends: zcap"),
+		rp("rec1-1-1.noarch", "Requires: (x1 or x2)"),
+		rp("x1-1-1.noarch", "Conflicts: r2a"), rp("x2-1-1.noarch"),
+		rp("r2a-1-1.noarch", "Provides: zcap"), rp("r2b-1-1.noarch", "Provides: zcap"),
+	}},
 }
 
 // TestMatchesDnf builds each case's repositories with rpmbuild and

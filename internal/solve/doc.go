@@ -8,21 +8,38 @@
 // Start at Resolve: it indexes the packages (Pool), compiles each
 // dependency it meets into clauses over package ids (a rich dependency
 // through conjunctive normal form), and runs a backtracking search whose
-// decision order copies libsolv's, so it picks what dnf picks: jobs
-// first, then every unsatisfied Requires in install order, then
-// Recommends, then Supplements. Candidates are ordered by libsolv's
-// policy_filter_unwanted (see policy.go). Installing a package
-// propagates at once: what it conflicts with, obsoletes or shares a
-// name and arch with is ruled out, and a Requires left with one
-// candidate installs it.
+// decision order copies libsolv's solver_run_sat (search.go), so it
+// picks what dnf picks:
+//
+//   - jobs first, in order;
+//   - then resolve_dependencies: the Requires clauses of installed
+//     packages in libsolv's rule order (package by package, the highest
+//     package id, i.e. the last in metadata order, first; within a
+//     package by literal list), going round from the last decision
+//     until a whole round decides nothing; clauses the policy cannot
+//     narrow to one candidate are put off until nothing else is left;
+//   - then resolve_weak, in rounds: the candidates of every open
+//     Recommends and every supplementing package are pruned together,
+//     supplementing ones installed, then each recommendation in install
+//     order, before the Requires they bring are decided again;
+//   - then minimization: a choice whose other candidate got installed
+//     later anyway (or is recommended while the one taken is not) is
+//     redone with that candidate, and everything after it decided again.
+//
+// Candidates are ordered by libsolv's policy_filter_unwanted (see
+// policy.go). Installing a package propagates at once: what it
+// conflicts with, obsoletes or shares a name and arch with is ruled
+// out, and a clause left with one candidate is applied.
 //
 // dnf_test.go checks these choices against the real dnf on repositories
 // built with rpmbuild and createrepo_c (TestMatchesDnf, which needs dnf
-// and rpmbuild); a difference found there is a bug here. Known gap:
-// libsolv decides open requirements in the order of its rules, built
-// over the whole reachable closure, and this search in install order,
-// so on distribution-sized requests an "or" may get a different
-// alternative (docs/benchmarks.md, "Resolving").
+// and rpmbuild); a difference found there is a bug here. On Debian's
+// index turned into a yum repository (bench/resolve) the sets equal
+// dnf's for every request measured (docs/benchmarks.md, "Resolving").
+// Known differences from libsolv: conflicts are handled by chronological
+// backtracking rather than clause learning, and a clause made unit by a
+// package being ruled out is applied when the round reaches it rather
+// than at once; neither showed on those requests.
 //
 // Why not a general SAT solver (gophersat): a SAT model is any model,
 // while dnf's answer is the one libsolv's decision order reaches; a

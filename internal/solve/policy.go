@@ -2,6 +2,22 @@ package solve
 
 import "sort"
 
+// policyMode selects the steps of libsolv's policy_filter_unwanted.
+type policyMode uint8
+
+const (
+	// modeChoose prunes and reorders (POLICY_MODE_CHOOSE).
+	modeChoose policyMode = iota
+	// modeNoReorder prunes, recommendations included, but keeps the
+	// order (POLICY_MODE_CHOOSE_NOREORDER).
+	modeNoReorder
+	// modeRecommend prunes to the best repository, arch and versions
+	// only (POLICY_MODE_RECOMMEND).
+	modeRecommend
+	// modeSupplement only reorders (POLICY_MODE_SUPPLEMENT).
+	modeSupplement
+)
+
 // policy orders the candidates for one dependency the way libsolv's
 // policy_filter_unwanted does in its "choose" mode, and returns the
 // survivors best first; libsolv installs the first and keeps the rest
@@ -19,9 +35,15 @@ import "sort"
 //     a capability several candidates provide with "= version", the
 //     higher version first) and prefer_suggested (candidates an
 //     installed package suggests, or that enhance the set, first).
-func (s *solver) policy(c []int32, choose bool) []int32 {
+func (s *solver) policy(c []int32, mode policyMode) []int32 {
 	if len(c) < 2 {
 		return c
+	}
+	if mode == modeSupplement {
+		// reorder only
+		c = s.dislikeOldVersions(c)
+		c = s.sortByCommonDep(c)
+		return s.preferSuggested(c)
 	}
 	// prune_to_highest_prio
 	best := s.prio[c[0]]
@@ -64,14 +86,14 @@ func (s *solver) policy(c []int32, choose bool) []int32 {
 			c = s.pruneObsoleted(c)
 		}
 	}
-	if !choose || len(c) < 2 {
+	if mode == modeRecommend || len(c) < 2 {
 		return c
 	}
 	// prune_to_recommended
 	if rec := filter(c, s.isRecommended); len(rec) > 0 {
 		c = rec
 	}
-	if len(c) < 2 {
+	if mode == modeNoReorder || len(c) < 2 {
 		return c
 	}
 	c = s.dislikeOldVersions(c)

@@ -36,20 +36,69 @@ type frame struct {
 	// rest are candidates the policy pruned (older versions, worse
 	// arches or repositories): libsolv's rule still holds them, so when
 	// every preferred one fails they are tried, best first.
-	rest     []int32
-	kind     ReasonKind
-	by       int32
-	dep      string
-	job      int
-	cur      cursor
-	rechecks int
+	rest []int32
+	// branch says the policy left several candidates: libsolv records
+	// a branch, which its minimization step may revisit (see minimize).
+	branch bool
+	// chosen is the alternative in force.
+	chosen int32
+	// weak lists a weak decision's candidates, marked "not wanted as a
+	// weak dependency" when it is left out, so that the next pass over
+	// the weak dependencies does not offer them again.
+	weak []int32
+	kind ReasonKind
+	by   int32
+	dep  string
+	// cur is where the search goes on once an alternative is applied.
+	cur cursor
 }
 
+// cursor is the position of the decision loop, copied into each frame
+// so that backtracking resumes where the frame's decision was made.
 type cursor struct {
-	job         int
-	req, reqC   int // position in installed, clause index
-	weak, weakC int
-	suppDone    bool
+	job int
+	// phase is what the loop does once the jobs are done: phaseDeps
+	// (libsolv's resolve_dependencies) or phaseWeak (resolve_weak).
+	phase uint8
+	// The next rule of resolve_dependencies is rule k of package pkg
+	// (pkg -1: start at the highest installed package); n counts the
+	// rules looked at since the last decision. post is libsolv's
+	// "postponed": 0 while rules with several candidates are put off
+	// (none yet), 1 once one has been (the first at postPkg, postK),
+	// -1 when every rule is decided as it comes.
+	pkg, k  int32
+	n       int
+	post    int8
+	postPkg int32
+	postK   int32
+	weak    *weakPass
+	ws      int // next supplementing package of weak
+	wi, wk  int // next recommendation: s.installed[wi]'s wk-th
+}
+
+const (
+	phaseDeps uint8 = iota
+	phaseWeak
+)
+
+// ruleRef names one clause of a package's compiled Requires.
+type ruleRef struct{ r, c int32 }
+
+// weakPass is one round of libsolv's resolve_weak: the candidates of
+// every open recommendation and supplementing package were pruned to
+// the best versions together (ok); the supplementing ones are installed
+// first, in policy order, then the recommendations of the packages
+// installed before the round (upto), in install order.
+type weakPass struct {
+	// single is the one candidate when there is only one, installed
+	// alone; -1 otherwise.
+	single int32
+	skind  ReasonKind
+	sby    int32
+	sdep   string
+	supp   []int32
+	ok     map[int32]bool
+	upto   int
 }
 
 type solver struct {
@@ -64,9 +113,12 @@ type solver struct {
 	why       []Reason
 	whyNot    []string // why a package was set to "not installed"
 	byNot     []int32
-	installed []int32
-	trail     []int32
-	suppSkip  map[int32]bool
+	installed []int32 // in install order
+	trail     []int32 // decided ids; -(id+1) marks id as weakNo
+	weakNo    []bool  // not to be installed as a weak dependency
+	inst      []uint64
+	nrules    int // rules of installed packages, see rules
+	order     map[int32][]ruleRef
 
 	reqs      map[int32][]creq
 	recs      map[int32][]creq
@@ -80,6 +132,7 @@ type solver struct {
 	problem *problem
 	steps   int
 	buf     []int32
+	cands   []int32
 }
 
 type jobCands struct {
@@ -91,12 +144,15 @@ type jobCands struct {
 // documentation for the policy.
 func (p *Pool) Resolve(req Request) (*Transaction, error) {
 	s := &solver{p: p, req: req, reqs: map[int32][]creq{}, recs: map[int32][]creq{},
-		negOcc: map[int32][]int32{}, provCache: map[yum.Dep][]int32{}, suppSkip: map[int32]bool{}}
+		negOcc: map[int32][]int32{}, provCache: map[yum.Dep][]int32{}, order: map[int32][]ruleRef{}}
 	n := len(p.pkgs)
 	s.val = make([]int8, n)
 	s.why = make([]Reason, n)
 	s.whyNot = make([]string, n)
 	s.byNot = make([]int32, n)
+	s.weakNo = make([]bool, n)
+	s.inst = make([]uint64, (n+63)/64)
+	s.cur = cursor{pkg: -1}
 	s.arch = map[string]int{}
 	for i, a := range compatArches[req.Arch] {
 		s.arch[a] = i
@@ -300,6 +356,12 @@ func (s *solver) compile(d yum.Dep, negate bool) (creq, error) {
 	if err != nil {
 		return creq{}, &RichError{Dep: d.Name, Msg: err.Error()}
 	}
+	// libsolv keeps a complex dependency's blocks ordered by literal
+	// (negative ones first), which sets both its rule order and the
+	// order candidates are collected in.
+	for i, c := range cl {
+		cl[i] = sortLits(c)
+	}
 	return creq{dep: d.Name, clauses: cl, rich: true}, nil
 }
 
@@ -426,6 +488,20 @@ func subtract(a, b []int32) []int32 {
 	for _, x := range a {
 		if !m[x] {
 			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// sortLits sorts a clause's literals as libsolv orders a rule's:
+// negative literals first (higher ids first), then positive ones by id;
+// duplicates are dropped.
+func sortLits(c []lit) []lit {
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	out := c[:0]
+	for i, l := range c {
+		if i == 0 || l != c[i-1] {
+			out = append(out, l)
 		}
 	}
 	return out

@@ -13,5 +13,9 @@
 // Start with Package, the unit everything else passes around, then Load.
 // primary.xml is read by a purpose-built scanner (xmlscan.go, primary.go)
 // because encoding/xml is slower than dnf's whole load; tests check it
-// against encoding/xml on real createrepo_c output.
+// against encoding/xml on real createrepo_c output. After a parse, Load
+// writes a parsed-metadata cache next to the cached XML (pkgcache.go: one
+// string table, fixed-size records, checksummed, keyed by the primary's
+// and filelists' checksums); a warm run decodes it instead of scanning the
+// XML, and any cache that does not check out is ignored and rebuilt.
 package yum

@@ -78,6 +78,63 @@ type Downloader struct {
 	Backoff time.Duration
 	// Log receives one line per retry; nil discards.
 	Log *slog.Logger
+	// Timeout is how long one attempt may go without receiving a byte,
+	// waiting for the answer or in the middle of the body, before it is
+	// abandoned (and retried); 0 means DefaultTimeout. Without it a
+	// server that stalls after its headers would hang sew for ever.
+	Timeout time.Duration
+}
+
+// DefaultTimeout is the Timeout of a Downloader that sets none. Tests
+// shorten it to provoke stalls quickly.
+var DefaultTimeout = 30 * time.Second
+
+// StallError is an attempt that received nothing for After.
+type StallError struct{ After time.Duration }
+
+func (e *StallError) Error() string {
+	return fmt.Sprintf("server stalled: no data for %v", e.After)
+}
+
+func (d *Downloader) timeout() time.Duration {
+	if d != nil && d.Timeout > 0 {
+		return d.Timeout
+	}
+	return DefaultTimeout
+}
+
+// watch returns a context for one attempt that is cancelled with a
+// *StallError when the returned reset function has not been called for
+// the Downloader's timeout, and a stop function to release it.
+func (d *Downloader) watch(ctx context.Context) (context.Context, func(), func()) {
+	actx, cancel := context.WithCancelCause(ctx)
+	limit := d.timeout()
+	t := time.AfterFunc(limit, func() { cancel(&StallError{After: limit}) })
+	return actx, func() { t.Reset(limit) }, func() { t.Stop(); cancel(nil) }
+}
+
+// stalled turns the failure of an attempt whose context the watchdog
+// cancelled into a retryable *StallError.
+func stalled(parent, actx context.Context, err error) error {
+	var se *StallError
+	if parent.Err() == nil && errors.As(context.Cause(actx), &se) {
+		return retryable{se}
+	}
+	return err
+}
+
+// idleReader resets a watchdog on every read that brings data.
+type idleReader struct {
+	r     io.Reader
+	reset func()
+}
+
+func (r idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.reset()
+	}
+	return n, err
 }
 
 var defaultClient = &http.Client{
@@ -173,12 +230,20 @@ func (d *Downloader) Download(ctx context.Context, rawURL, dest string, want Che
 }
 
 // once makes one attempt at Download.
-func (d *Downloader) once(ctx context.Context, rawURL, dest string, want Checksum, size int64) (int, error) {
-	body, status, err := d.open(ctx, rawURL)
+func (d *Downloader) once(parent context.Context, rawURL, dest string, want Checksum, size int64) (int, error) {
+	ctx, reset, stop := d.watch(parent)
+	defer stop()
+	rc, status, err := d.open(ctx, rawURL)
 	if err != nil {
-		return status, err
+		return status, stalled(parent, ctx, err)
 	}
-	defer body.Close()
+	defer rc.Close()
+	var body io.Reader = idleReader{rc, reset}
+	if size > 0 {
+		// A server that sends more than the metadata announces is not
+		// allowed to fill the disk.
+		body = io.LimitReader(body, size+1)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp*")
 	if err != nil {
 		return 0, fmt.Errorf("create temp file: %w", err)
@@ -194,7 +259,7 @@ func (d *Downloader) once(ctx context.Context, rawURL, dest string, want Checksu
 	if err != nil {
 		tmp.Close()
 		if ctx.Err() != nil {
-			return status, ctx.Err()
+			return status, stalled(parent, ctx, ctx.Err())
 		}
 		var pe *os.PathError
 		if errors.As(err, &pe) && pe.Path == tmp.Name() {
@@ -214,7 +279,7 @@ func (d *Downloader) once(ctx context.Context, rawURL, dest string, want Checksu
 		}
 	}
 	if size > 0 && n != size {
-		return status, fmt.Errorf("size mismatch: got %d bytes, want %d", n, size)
+		return status, fmt.Errorf("size mismatch: got more than the %d bytes the metadata announces", size)
 	}
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return 0, fmt.Errorf("rename into cache: %w", err)
@@ -272,17 +337,11 @@ func (d *Downloader) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	status := 0
 	var last error
 	for attempt := 1; ; attempt++ {
-		var body io.ReadCloser
+		var b []byte
 		var err error
-		body, status, err = d.open(ctx, rawURL)
+		b, status, err = d.getOnce(ctx, rawURL)
 		if err == nil {
-			var b []byte
-			b, err = io.ReadAll(io.LimitReader(body, 64<<20))
-			body.Close()
-			if err == nil {
-				return b, nil
-			}
-			err = retryable{fmt.Errorf("read body: %w", err)}
+			return b, nil
 		}
 		last = err
 		var r retryable
@@ -302,6 +361,32 @@ func (d *Downloader) Get(ctx context.Context, rawURL string) ([]byte, error) {
 		last = r.err
 	}
 	return nil, &FetchError{URL: rawURL, Status: status, Err: last}
+}
+
+// maxGet bounds what Get reads: repomd.xml, keys and mirror lists are
+// small, and a larger answer is refused rather than cut.
+const maxGet = 64 << 20
+
+// getOnce makes one attempt at Get.
+func (d *Downloader) getOnce(parent context.Context, rawURL string) ([]byte, int, error) {
+	ctx, reset, stop := d.watch(parent)
+	defer stop()
+	body, status, err := d.open(ctx, rawURL)
+	if err != nil {
+		return nil, status, stalled(parent, ctx, err)
+	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(idleReader{body, reset}, maxGet+1))
+	if err != nil {
+		if parent.Err() != nil {
+			return nil, status, parent.Err()
+		}
+		return nil, status, stalled(parent, ctx, retryable{fmt.Errorf("read body: %w", err)})
+	}
+	if len(b) > maxGet {
+		return nil, status, fmt.Errorf("answer larger than %d MiB", maxGet>>20)
+	}
+	return b, status, nil
 }
 
 func newHash(typ string) (hash.Hash, error) {

@@ -59,6 +59,7 @@ type RepoMetadata struct {
 	Err error
 
 	pkgs      []*Package
+	all       []*Package // pkgs before exclude and includepkgs, in primary's order
 	filelists bool
 }
 
@@ -176,29 +177,80 @@ func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 	} else {
 		log.Debug("metadata unchanged; using cache", "revision", repomd.Revision, "dir", rm.Dir)
 	}
-	pkgs, err := readPrimaryFile(primPath, rm.Repo.ID, rm.BaseURL)
+	pkgs, err := md.readPrimary(rm, prim, primPath, log)
 	if err != nil {
 		return err
 	}
+	rm.all = pkgs
 	rm.pkgs = filterPackages(pkgs, rm.Repo)
 	log.Info("loaded metadata", "packages", len(rm.pkgs), "revision", repomd.Revision)
 	return nil
 }
 
-func readPrimaryFile(file, repo, base string) ([]*Package, error) {
+// Names of the parsed-metadata cache files in a repository's cache
+// directory (pkgcache.go); their keys say which metadata they hold.
+const (
+	primaryCacheName   = "primary.sockcache"
+	filelistsCacheName = "filelists.sockcache"
+)
+
+// readPrimary returns the repository's packages from the parsed-metadata
+// cache when it was built from this very primary, and otherwise parses
+// primPath and writes the cache for the next run. A cache that cannot be
+// read or written costs time, never correctness: it is logged and
+// ignored.
+func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath string, log *slog.Logger) ([]*Package, error) {
+	cacheFile := filepath.Join(rm.Dir, primaryCacheName)
+	key := primaryCacheKey(prim)
+	pkgs, err := readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL)
+	if err == nil {
+		log.Debug("parsed metadata from cache", "file", cacheFile)
+		return pkgs, nil
+	}
+	log.Debug("parsed-metadata cache unusable; parsing primary", "err", err)
+	// Parse with an empty base so that the cache records only the
+	// packages' own xml:base and serves any mirror. The cache is encoded
+	// from finished packages while the parser goes on.
+	b := newCacheBuilder(cacheKindPrimary, int(min(prim.OpenSize/1500, 1<<17)))
+	batches := make(chan []*Package, 16)
+	encoded := make(chan struct{})
+	go func() {
+		defer close(encoded)
+		for run := range batches {
+			b.add(run)
+		}
+	}()
+	pkgs, err = readPrimaryFile(primPath, rm.Repo.ID, "", prim.OpenSize, func(run []*Package) { batches <- run })
+	close(batches)
+	<-encoded
+	if err != nil {
+		return nil, err
+	}
+	if err := b.writeFile(cacheFile, key); err != nil {
+		log.Warn("cannot write parsed-metadata cache", "err", err)
+	}
+	for _, p := range pkgs {
+		if p.BaseURL == "" {
+			p.BaseURL = rm.BaseURL
+		}
+	}
+	return pkgs, nil
+}
+
+func readPrimaryFile(file, repo, base string, openSize int64, batch func([]*Package)) ([]*Package, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("open cached primary: %w", err)
 	}
 	defer f.Close()
-	zr, err := decompress(file, f)
+	zr, err := decompressLimited(file, f, openSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	defer zr.Close()
 	cr := newChunkReader(zr)
 	defer cr.Close()
-	pkgs, err := ParsePrimary(cr, repo, base)
+	pkgs, err := parsePrimary(cr, repo, base, batch)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -340,17 +392,9 @@ func (md *Metadata) verifyRepomd(ctx context.Context, r Repo, base string, repom
 	if len(r.GPGKeys) == 0 {
 		return &SignatureError{URL: base + "repodata/repomd.xml", Err: errors.New("repo_gpgcheck is on but the repository has no gpgkey")}
 	}
-	var ring openpgp.EntityList
-	for _, k := range r.GPGKeys {
-		b, err := d.Get(ctx, k)
-		if err != nil {
-			return fmt.Errorf("gpg key: %w", err)
-		}
-		keys, err := readKeys(b)
-		if err != nil {
-			return fmt.Errorf("gpg key %s: %w", k, err)
-		}
-		ring = append(ring, keys...)
+	ring, err := d.LoadKeys(ctx, r.GPGKeys)
+	if err != nil {
+		return err
 	}
 	sigURL := base + "repodata/repomd.xml.asc"
 	sig, err := d.Get(ctx, sigURL)
@@ -366,6 +410,26 @@ func (md *Metadata) verifyRepomd(ctx context.Context, r Repo, base string, repom
 		return &SignatureError{URL: base + "repodata/repomd.xml", Err: err}
 	}
 	return nil
+}
+
+// LoadKeys fetches the OpenPGP public keys at urls (file://, http://,
+// https://), as a repository's gpgkey lists them: each file armored or
+// binary, holding one key or several. It serves both repo_gpgcheck and
+// package gpgcheck (internal/rpmsig).
+func (d *Downloader) LoadKeys(ctx context.Context, urls []string) (openpgp.EntityList, error) {
+	var ring openpgp.EntityList
+	for _, k := range urls {
+		b, err := d.Get(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("gpg key: %w", err)
+		}
+		keys, err := readKeys(b)
+		if err != nil {
+			return nil, fmt.Errorf("gpg key %s: %w", k, err)
+		}
+		ring = append(ring, keys...)
+	}
+	return ring, nil
 }
 
 func readKeys(b []byte) (openpgp.EntityList, error) {
@@ -422,6 +486,14 @@ func (md *Metadata) loadFilelists(ctx context.Context, rm *RepoMetadata) error {
 	if !ok {
 		return errors.New("repomd.xml lists no filelists")
 	}
+	cacheFile := filepath.Join(rm.Dir, filelistsCacheName)
+	key := filelistsCacheKey(rm.Repomd.Data["primary"], fl)
+	err := readFilelistsCache(cacheFile, key, rm.all)
+	if err == nil {
+		md.opts.Log.Debug("file lists from cache", "repo", rm.Repo.ID, "file", cacheFile)
+		return nil
+	}
+	md.opts.Log.Debug("file-list cache unusable; parsing filelists", "repo", rm.Repo.ID, "err", err)
 	file := filepath.Join(rm.Dir, path.Base(fl.Location))
 	if !sizeIs(file, fl.Size) {
 		if md.opts.Offline {
@@ -437,19 +509,24 @@ func (md *Metadata) loadFilelists(ctx context.Context, rm *RepoMetadata) error {
 		return fmt.Errorf("open cached filelists: %w", err)
 	}
 	defer f.Close()
-	zr, err := decompress(file, f)
+	zr, err := decompressLimited(file, f, fl.OpenSize)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	defer zr.Close()
 	cr := newChunkReader(zr)
 	defer cr.Close()
-	byID := make(map[string]*Package, len(rm.pkgs))
-	for _, p := range rm.pkgs {
+	// Every package gets its list, excluded ones too, so that the cache
+	// does not depend on exclude and includepkgs.
+	byID := make(map[string]*Package, len(rm.all))
+	for _, p := range rm.all {
 		byID[p.Checksum.Value] = p
 	}
 	if err := ParseFilelists(cr, byID); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err := writePackageCache(cacheFile, cacheKindFilelists, key, rm.all); err != nil {
+		md.opts.Log.Warn("cannot write file-list cache", "repo", rm.Repo.ID, "err", err)
 	}
 	return nil
 }
@@ -488,7 +565,9 @@ func writeAtomic(file string, b []byte) error {
 // pruneCache removes metadata files the current repomd.xml no longer
 // names, so that the cache does not grow with every revision.
 func pruneCache(dir string, md *Repomd, log *slog.Logger) {
-	keep := map[string]bool{"repomd.xml": true, "baseurl": true}
+	// The parsed-metadata caches say in their keys what they were built
+	// from; one still matching the new primary is worth keeping.
+	keep := map[string]bool{"repomd.xml": true, "baseurl": true, primaryCacheName: true, filelistsCacheName: true}
 	for _, d := range md.Data {
 		keep[path.Base(d.Location)] = true
 	}

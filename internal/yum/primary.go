@@ -11,12 +11,26 @@ import (
 // its own xml:base. It is a purpose-built scanner, several times faster
 // than encoding/xml on the same input.
 func ParsePrimary(r io.Reader, repo, baseURL string) ([]*Package, error) {
-	p := primaryParser{s: newXMLScanner(r), in: interner{}, repo: repo, base: baseURL}
+	return parsePrimary(r, repo, baseURL, nil)
+}
+
+// parsePrimary is ParsePrimary that also hands every finished run of
+// packages to batch (when not nil), in file order, as it goes: the
+// loader encodes its cache from them on another core. The parser never
+// touches a package again once it is handed over.
+func parsePrimary(r io.Reader, repo, baseURL string, batch func([]*Package)) ([]*Package, error) {
+	p := primaryParser{s: newXMLScanner(r), in: interner{}, repo: repo, base: baseURL, batch: batch}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
+	if batch != nil && p.sent < len(p.pkgs) {
+		batch(p.pkgs[p.sent:])
+	}
 	return p.pkgs, nil
 }
+
+// batchSize is how many finished packages parsePrimary hands over at once.
+const batchSize = 1024
 
 type primaryParser struct {
 	s    *xmlScanner
@@ -25,6 +39,8 @@ type primaryParser struct {
 	base string
 
 	pkgs  []*Package
+	batch func([]*Package)
+	sent  int // packages handed to batch
 	slab  []Package
 	arena []Dep
 
@@ -116,6 +132,12 @@ func (p *primaryParser) inPackage() error {
 		case "package":
 			p.pkgs = append(p.pkgs, pkg)
 			p.cur, p.inFmt = nil, false
+			if p.batch != nil && len(p.pkgs)-p.sent >= batchSize {
+				// A full slice expression: p.pkgs may grow in place
+				// while the receiver reads this run.
+				p.batch(p.pkgs[p.sent:len(p.pkgs):len(p.pkgs)])
+				p.sent = len(p.pkgs)
+			}
 		case "name":
 			pkg.Name = p.str(s.text)
 		case "arch":

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/ini.v1"
 )
@@ -84,7 +86,7 @@ func LoadRepoFile(path string, opts RepoFileOptions) ([]Repo, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path, maxRepoFile)
 	if err != nil {
 		return nil, fmt.Errorf("read repo file: %w", err)
 	}
@@ -94,7 +96,7 @@ func LoadRepoFile(path string, opts RepoFileOptions) ([]Repo, error) {
 		SkipUnrecognizableLines:    false,
 	}, data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: parse: %w", path, err)
+		return nil, &repoParseError{path, err}
 	}
 	lines := keyLines(data)
 	vars := withDerivedVars(opts.Vars)
@@ -296,3 +298,48 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// maxRepoFile bounds a .repo file: real ones are a few KiB, and the ini
+// reader holds the whole file several times over.
+const maxRepoFile = 4 << 20
+
+// readLimited reads a file of at most limit bytes; a larger one is an
+// error rather than a memory spike.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a repo file", path, limit>>20)
+	}
+	return b, nil
+}
+
+// repoParseError is an ini parse failure. The ini reader quotes the
+// offending line whole; for a binary or enormous file that would be
+// megabytes of noise on a terminal, so the message keeps the start of
+// it, quoted.
+type repoParseError struct {
+	path string
+	err  error
+}
+
+func (e *repoParseError) Error() string {
+	msg := e.err.Error()
+	if len(msg) > 120 || strings.ContainsFunc(msg, func(r rune) bool { return r < ' ' || r == utf8.RuneError }) {
+		short := msg
+		if len(short) > 60 {
+			short = short[:60] // quoted, a byte may take four
+		}
+		msg = strings.TrimSuffix(strconv.Quote(short), `"`) + `…"`
+	}
+	return fmt.Sprintf("%s: parse: %s", e.path, msg)
+}
+
+func (e *repoParseError) Unwrap() error { return e.err }

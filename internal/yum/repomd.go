@@ -110,3 +110,56 @@ func decompress(name string, r io.Reader) (io.ReadCloser, error) {
 	}
 	return io.NopCloser(br), nil
 }
+
+// DefaultOpenLimit bounds a metadata file whose repomd.xml entry gives no
+// open-size: 4 GiB of XML is forty times a whole distribution's primary.
+const DefaultOpenLimit = 4 << 30
+
+// OpenSizeError is a metadata file that inflates past the size repomd.xml
+// announces for it: a decompression bomb, or metadata that does not match
+// its repomd.xml.
+type OpenSizeError struct {
+	File  string
+	Limit int64
+}
+
+func (e *OpenSizeError) Error() string {
+	// The file is named by whoever wraps this error, once.
+	return fmt.Sprintf("inflates past %d bytes, the open-size repomd.xml announces", e.Limit)
+}
+
+// decompressLimited is decompress with the inflated stream cut off, with
+// an *OpenSizeError, once it passes openSize bytes (DefaultOpenLimit when
+// openSize is not positive).
+func decompressLimited(name string, r io.Reader, openSize int64) (io.ReadCloser, error) {
+	zr, err := decompress(name, r)
+	if err != nil {
+		return nil, err
+	}
+	limit := openSize
+	if limit <= 0 {
+		limit = DefaultOpenLimit
+	}
+	return &openLimit{ReadCloser: zr, left: limit + 1, err: &OpenSizeError{File: name, Limit: limit}}, nil
+}
+
+type openLimit struct {
+	io.ReadCloser
+	left int64
+	err  error
+}
+
+func (l *openLimit) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, l.err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.ReadCloser.Read(p)
+	l.left -= int64(n)
+	if l.left <= 0 {
+		return n - 1, l.err // the byte past the limit is not data
+	}
+	return n, err
+}

@@ -57,6 +57,9 @@ func (s *xmlScanner) fill() (bool, error) {
 		s.pos, s.end = 0, n
 	}
 	if s.end == len(s.buf) {
+		if len(s.buf) >= maxToken {
+			return false, fmt.Errorf("offset %d: a tag or text longer than %d MiB", s.off, maxToken>>20)
+		}
 		nb := make([]byte, 2*len(s.buf))
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
@@ -76,6 +79,10 @@ func (s *xmlScanner) fill() (bool, error) {
 		}
 	}
 }
+
+// maxToken bounds one tag or text run: real metadata's longest are
+// descriptions of a few hundred KiB.
+const maxToken = 64 << 20
 
 var errNeedMore = errors.New("need more input")
 
@@ -150,6 +157,11 @@ func (s *xmlScanner) parse() error {
 			}
 			if bytes.HasPrefix(s.buf[lt:s.end], []byte("<![CDATA[")) {
 				return s.errorf(lt, "CDATA sections are not supported")
+			}
+			if bytes.HasPrefix(s.buf[lt:s.end], []byte("<!DOCTYPE")) {
+				// createrepo_c never writes one, and a document type
+				// is where entity tricks (billion laughs) live.
+				return s.errorf(lt, "DOCTYPE is not allowed in repository metadata")
 			}
 			j := bytes.IndexByte(s.buf[lt:s.end], '>')
 			if j < 0 {

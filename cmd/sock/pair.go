@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sock-project/sock/pair"
+)
+
+func newPairCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		sf          specFlags
+		root        string
+		outDir      string
+		format      string
+		compression string
+	)
+	c := &cobra.Command{
+		Use:   "pair NAIL --root DIR",
+		Short: "Package a SOCK as an RPM (or deb, apk, archlinux)",
+		Long: `Pair packages the SOCK that sew assembled in DIR as one package named
+after the nail's package, version and release, whose files are DIR's tree
+placed under sock_dir, with every file's mode (setuid and setgid
+included), owner, group, time and, in an RPM, file capabilities. sew's own
+folder DIR/.sock is never packaged.
+
+The install script makes what a payload cannot carry: the device nodes
+and FIFOs (the nail's [[mknod]] and the SOCK's own), the owners as numbers
+(the SOCK's users need not exist on the deploying host) and the nail's
+host [[symlink]]s; the remove scripts undo them on erase, not on upgrade.
+A SOCK sewn without root is packaged from its manifest and gives the
+package a root build gives. Hard links become copies. With
+SOURCE_DATE_EPOCH set, two runs give identical bytes.
+
+The package is written to OUTDIR (default: the current folder) under its
+conventional name, which is printed on stdout.
+
+Exit codes: 0 ok, 1 bad nail or an incomplete SOCK, 2 bad command line,
+3 environment failure (unreadable tree, disk full).`,
+		Example: `  sock pair examples/sleepd/sleepd.toml --root /tmp/sleepd -o out/
+  SOURCE_DATE_EPOCH=1700000000 sock pair app.toml --root out/app --compression xz
+  sock pair app.toml --root out/app --format deb`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if root == "" {
+				return usageError{errors.New("--root DIR is required")}
+			}
+			switch format {
+			case pair.FormatRPM, pair.FormatDeb, pair.FormatAPK, pair.FormatArchLinux:
+			default:
+				return usageError{fmt.Errorf("--format %q: want rpm, deb, apk or archlinux", format)}
+			}
+			var sde int64
+			if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+				var err error
+				if sde, err = strconv.ParseInt(v, 10, 64); err != nil || sde <= 0 {
+					return usageError{fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a positive number of seconds", v)}
+				}
+			}
+			foot, err := loadFoot(&sf, args[0], stderr)
+			if err != nil {
+				return err
+			}
+			path, err := pair.Build(cmd.Context(), foot, root, pair.Options{
+				Format: format, OutDir: outDir, Compression: compression,
+				SourceDateEpoch: sde, Log: g.logger(stderr),
+			})
+			if err != nil {
+				var ie *pair.IncompleteError
+				if errors.As(err, &ie) {
+					return userError{err}
+				}
+				return err
+			}
+			fmt.Fprintln(stdout, path)
+			return nil
+		},
+	}
+	sf.register(c.Flags())
+	c.Flags().StringVar(&root, "root", "", "the SOCK `DIR` to package")
+	c.Flags().StringVarP(&outDir, "output", "o", ".", "write the package into `OUTDIR`")
+	c.Flags().StringVar(&format, "format", pair.FormatRPM, "package format: rpm, deb, apk or archlinux")
+	c.Flags().StringVar(&compression, "compression", "", "payload compressor[:level]: zstd (default zstd:3), gzip, xz, lzma")
+	return c
+}

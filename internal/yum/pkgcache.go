@@ -1,0 +1,599 @@
+package yum
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"unsafe"
+)
+
+// The parsed-metadata cache: a compact binary form of the packages parsed
+// from a repository's primary.xml (and of the file lists from its
+// filelists.xml), kept next to the cached XML so that a warm run decodes
+// it instead of scanning 100 MB of XML again. The layout is built for
+// decoding speed: one table of distinct strings, fixed-size records that
+// name strings by index, and every dependency list and file list a run of
+// one shared array. Decoding allocates one []Package, one []*Package, one
+// []Dep, one []string and one string blob that every string points into,
+// whatever the number of packages.
+//
+// File layout, little-endian:
+//
+//	header   cacheMagic, version u32, kind u32, npkgs u32, ndeps u32,
+//	         nfiles u32, nstrings u32, strbytes u32, keylen u32
+//	key      keylen bytes: what the cache was built from (checksums)
+//	offsets  (nstrings+1) u32: string i is blob[offsets[i]:offsets[i+1]]
+//	blob     strbytes bytes of string data
+//	records  npkgs records of pkgRecSize (kind primary) or 4 bytes, a file
+//	         count (kind filelists)
+//	deps     ndeps records of depRecSize
+//	files    nfiles u32 string ids
+//	trailer  CRC-32C of everything before it, u32, then cacheEnd
+//
+// A file whose size does not match its header, whose checksum does not
+// match its bytes, whose key differs from the metadata at hand or whose
+// indexes fall outside its tables is refused; the caller then parses the
+// XML and writes a fresh one. String 0 is always "".
+const (
+	cacheMagic   = "sockpkgs"
+	cacheEnd     = "sockend\x00"
+	cacheVersion = 1 // bump whenever the parser's output or this layout changes
+
+	cacheKindPrimary   = 1
+	cacheKindFilelists = 2
+
+	cacheHeaderSize  = 8 + 8*4
+	cacheTrailerSize = 4 + len(cacheEnd)
+	pkgRecStrings    = 10 // Name Version Release Arch Location BaseURL ChecksumType ChecksumValue Summary SourceRPM
+	pkgRecSize       = pkgRecStrings*4 + 4 + 5*8 + 8*4 + 4
+	depRecSize       = 5 * 4
+
+	// preBit marks Requires(pre) in a dependency record's flags id.
+	preBit = 1 << 31
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// CacheError is a parsed-metadata cache file that cannot be used: absent,
+// stale, truncated or corrupt. Load treats it as a cache miss.
+type CacheError struct {
+	File string
+	Msg  string
+}
+
+func (e *CacheError) Error() string { return fmt.Sprintf("metadata cache %s: %s", e.File, e.Msg) }
+
+// primaryCacheKey names what a primary cache was built from: the format
+// version and the primary file's checksum.
+func primaryCacheKey(prim RepomdData) string {
+	return fmt.Sprintf("v%d primary %s:%s", cacheVersion, prim.Checksum.Type, prim.Checksum.Value)
+}
+
+// filelistsCacheKey adds the filelists file's checksum: file lists are
+// stored per package in primary's order.
+func filelistsCacheKey(prim, fl RepomdData) string {
+	return fmt.Sprintf("v%d filelists %s:%s %s:%s", cacheVersion, prim.Checksum.Type, prim.Checksum.Value, fl.Checksum.Type, fl.Checksum.Value)
+}
+
+// stringTable assigns ids to strings in first-seen order. Strings that
+// repeat across packages (names, versions, dependency fields) are
+// deduplicated; strings unique to a package (checksums, locations,
+// summaries, file paths) are appended without a lookup, which is most of
+// the bytes for a fraction of the cost.
+type stringTable struct {
+	ids   map[string]uint32
+	strs  []string
+	bytes int
+}
+
+func newStringTable(hint int) *stringTable {
+	return &stringTable{ids: make(map[string]uint32, hint), strs: make([]string, 1, hint)}
+}
+
+// id returns the id of a shared string.
+func (t *stringTable) id(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if id, ok := t.ids[s]; ok {
+		return id
+	}
+	id := t.add(s)
+	t.ids[s] = id
+	return id
+}
+
+// add returns a new id for s without looking for an earlier copy.
+func (t *stringTable) add(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	id := uint32(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.bytes += len(s)
+	return id
+}
+
+// cacheWriter streams the file through a CRC.
+type cacheWriter struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+	b   [8]byte
+}
+
+func (w *cacheWriter) write(p []byte) {
+	w.crc.Write(p)
+	w.w.Write(p) // errors surface at Flush
+}
+
+func (w *cacheWriter) u32(v uint32) {
+	binary.LittleEndian.PutUint32(w.b[:4], v)
+	w.write(w.b[:4])
+}
+
+func (w *cacheWriter) u64(v uint64) {
+	binary.LittleEndian.PutUint64(w.b[:8], v)
+	w.write(w.b[:8])
+}
+
+// depLists returns a package's dependency lists in record order.
+func depLists(p *Package) [8]*[]Dep {
+	return [8]*[]Dep{&p.Provides, &p.Requires, &p.Conflicts, &p.Obsoletes, &p.Recommends, &p.Suggests, &p.Supplements, &p.Enhances}
+}
+
+// cacheBuilder encodes packages, a batch at a time, for writeFile. A cold
+// load feeds it from a goroutine of its own while the parser goes on, so
+// that encoding costs little wall time.
+type cacheBuilder struct {
+	kind                uint32
+	st                  *stringTable
+	recs, deps, files   []byte
+	npkgs, ndeps, nfile int
+}
+
+func newCacheBuilder(kind uint32, hint int) *cacheBuilder {
+	b := &cacheBuilder{kind: kind, st: newStringTable(1 << 16)}
+	if kind == cacheKindPrimary {
+		b.recs = make([]byte, 0, hint*pkgRecSize)
+		b.deps = make([]byte, 0, hint*8*depRecSize)
+	} else {
+		b.recs = make([]byte, 0, hint*4)
+	}
+	return b
+}
+
+// add encodes pkgs after those of earlier calls. Kind primary stores
+// everything but Repo, and BaseURL as it is (the loader parses with an
+// empty base and fills in the repository's own on both paths, so the
+// cache serves every mirror). Kind filelists stores Files only.
+func (b *cacheBuilder) add(pkgs []*Package) {
+	le := binary.LittleEndian
+	st := b.st
+	for _, p := range pkgs {
+		if b.kind == cacheKindPrimary {
+			for _, id := range [pkgRecStrings]uint32{
+				st.id(p.Name), st.id(p.Version), st.id(p.Release), st.id(p.Arch), st.add(p.Location),
+				st.id(p.BaseURL), st.id(p.Checksum.Type), st.add(p.Checksum.Value), st.add(p.Summary), st.add(p.SourceRPM),
+			} {
+				b.recs = le.AppendUint32(b.recs, id)
+			}
+			b.recs = le.AppendUint32(b.recs, p.Epoch)
+			for _, v := range [5]int64{p.Size, p.InstalledSize, p.HeaderStart, p.HeaderEnd, p.BuildTime} {
+				b.recs = le.AppendUint64(b.recs, uint64(v))
+			}
+			for _, l := range depLists(p) {
+				b.recs = le.AppendUint32(b.recs, uint32(len(*l)))
+				b.ndeps += len(*l)
+				for _, d := range *l {
+					flags := st.id(d.Flags)
+					if d.Pre {
+						flags |= preBit
+					}
+					b.deps = le.AppendUint32(b.deps, st.id(d.Name))
+					b.deps = le.AppendUint32(b.deps, flags)
+					b.deps = le.AppendUint32(b.deps, st.id(d.Epoch))
+					b.deps = le.AppendUint32(b.deps, st.id(d.Version))
+					b.deps = le.AppendUint32(b.deps, st.id(d.Release))
+				}
+			}
+		}
+		b.recs = le.AppendUint32(b.recs, uint32(len(p.Files)))
+		b.nfile += len(p.Files)
+		for _, f := range p.Files {
+			b.files = le.AppendUint32(b.files, st.add(f))
+		}
+	}
+	b.npkgs += len(pkgs)
+}
+
+// writePackageCache writes pkgs to file atomically (see cacheBuilder.add).
+func writePackageCache(file string, kind uint32, key string, pkgs []*Package) error {
+	b := newCacheBuilder(kind, len(pkgs))
+	b.add(pkgs)
+	return b.writeFile(file, key)
+}
+
+// writeFile writes what was added to file, through a temporary file and a
+// rename, so that a reader sees the old cache or the whole new one.
+func (b *cacheBuilder) writeFile(file, key string) error {
+	st := b.st
+	if len(st.strs) >= preBit || st.bytes > math.MaxUint32 || b.npkgs > math.MaxUint32 || b.ndeps > math.MaxUint32 || b.nfile > math.MaxUint32 {
+		return fmt.Errorf("write metadata cache %s: metadata too large", file)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return fmt.Errorf("write metadata cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write metadata cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := &cacheWriter{w: bufio.NewWriterSize(tmp, 1<<20), crc: crc32.New(castagnoli)}
+	w.write([]byte(cacheMagic))
+	for _, v := range []uint32{cacheVersion, b.kind, uint32(b.npkgs), uint32(b.ndeps), uint32(b.nfile), uint32(len(st.strs)), uint32(st.bytes), uint32(len(key))} {
+		w.u32(v)
+	}
+	w.write([]byte(key))
+	off := uint32(0)
+	w.u32(0)
+	for _, s := range st.strs {
+		off += uint32(len(s))
+		w.u32(off)
+	}
+	for _, s := range st.strs {
+		w.w.WriteString(s)
+		w.crc.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+	}
+	w.write(b.recs)
+	w.write(b.deps)
+	w.write(b.files)
+	binary.LittleEndian.PutUint32(w.b[:4], w.crc.Sum32())
+	w.w.Write(w.b[:4])
+	w.w.WriteString(cacheEnd)
+	if err := w.w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("write metadata cache: %w", err)
+	}
+	return nil
+}
+
+// cacheFile is an open cache file whose header, key and string table
+// are read and checked; its records follow through a small buffer, so
+// that decoding never holds the whole file in memory, and its checksum is
+// checked once they have all been read (finish).
+type cacheFile struct {
+	name                           string
+	f                              *os.File
+	npkgs, ndeps, nfiles, nstrings int
+	offsets                        []byte
+	blob                           string
+
+	buf      []byte
+	pos, end int
+	left     int64 // bytes of the file not yet in buf
+	crc      uint32
+}
+
+func (c *cacheFile) bad(msg string) *CacheError { return &CacheError{File: c.name, Msg: msg} }
+
+// openCacheFile opens file and reads what precedes the records. The string
+// blob gets a buffer of its own that the decoded strings then share.
+func openCacheFile(file string, kind uint32, key string) (*cacheFile, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, &CacheError{File: file, Msg: "absent"}
+	}
+	c := &cacheFile{name: file, f: f}
+	if err := c.open(kind, key); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *cacheFile) open(kind uint32, key string) error {
+	st, err := c.f.Stat()
+	if err != nil {
+		return c.bad(err.Error())
+	}
+	size := st.Size()
+	var hdr [cacheHeaderSize]byte
+	if _, err := io.ReadFull(c.f, hdr[:]); err != nil {
+		return c.bad("truncated header")
+	}
+	if string(hdr[:8]) != cacheMagic {
+		return c.bad("not a metadata cache")
+	}
+	le := binary.LittleEndian
+	var h [8]uint32
+	for i := range h {
+		h[i] = le.Uint32(hdr[8+4*i:])
+	}
+	if h[0] != cacheVersion {
+		return c.bad(fmt.Sprintf("format version %d, want %d", h[0], cacheVersion))
+	}
+	if h[1] != kind {
+		return c.bad("wrong kind")
+	}
+	c.npkgs, c.ndeps, c.nfiles, c.nstrings = int(h[2]), int(h[3]), int(h[4]), int(h[5])
+	strbytes, keylen := int64(h[6]), int64(h[7])
+	recSize := int64(4)
+	if kind == cacheKindPrimary {
+		recSize = pkgRecSize
+	}
+	if c.nstrings < 1 || c.nstrings >= preBit {
+		return c.bad("bad string count")
+	}
+	headLen := keylen + 4*int64(c.nstrings+1)
+	tailLen := int64(c.npkgs)*recSize + int64(c.ndeps)*depRecSize + int64(c.nfiles)*4 + int64(cacheTrailerSize)
+	if want := cacheHeaderSize + headLen + strbytes + tailLen; size != want {
+		return c.bad(fmt.Sprintf("%d bytes, header announces %d", size, want))
+	}
+	head := make([]byte, headLen)
+	blob := make([]byte, strbytes)
+	for _, b := range [][]byte{head, blob} {
+		if _, err := io.ReadFull(c.f, b); err != nil {
+			return c.bad("truncated")
+		}
+	}
+	c.crc = crc32.Update(0, castagnoli, hdr[:])
+	c.crc = crc32.Update(c.crc, castagnoli, head)
+	c.crc = crc32.Update(c.crc, castagnoli, blob)
+	// The key is compared before the checksum is known: a mismatch
+	// refuses the file whatever its state.
+	if string(head[:keylen]) != key {
+		return c.bad("built from other metadata")
+	}
+	c.offsets = head[keylen:]
+	// Offsets must rise from 0 to the blob's end, so that every string
+	// slice below is in range.
+	prev := uint32(0)
+	for i := 0; i <= c.nstrings; i++ {
+		o := le.Uint32(c.offsets[4*i:])
+		if o < prev || (i == 0 && o != 0) {
+			return c.bad("bad string table")
+		}
+		prev = o
+	}
+	if int64(prev) != strbytes {
+		return c.bad("bad string table")
+	}
+	if strbytes > 0 {
+		// blob is never written again: the strings may share it.
+		c.blob = unsafe.String(&blob[0], len(blob))
+	}
+	c.buf = make([]byte, 256<<10)
+	c.left = tailLen - int64(cacheTrailerSize)
+	return nil
+}
+
+// next returns the next n bytes of the records (n at most len(c.buf)),
+// valid until the next call, or nil when the file ends first.
+func (c *cacheFile) next(n int) []byte {
+	if c.end-c.pos < n {
+		k := copy(c.buf, c.buf[c.pos:c.end])
+		c.pos, c.end = 0, k
+		want := int64(len(c.buf) - k)
+		if want > c.left {
+			want = c.left
+		}
+		m, err := io.ReadFull(c.f, c.buf[k:k+int(want)])
+		c.crc = crc32.Update(c.crc, castagnoli, c.buf[k:k+m])
+		c.end += m
+		c.left -= int64(m)
+		if err != nil || c.end < n {
+			return nil
+		}
+	}
+	b := c.buf[c.pos : c.pos+n]
+	c.pos += n
+	return b
+}
+
+// finish checks the trailer against the checksum of everything read.
+func (c *cacheFile) finish() error {
+	defer c.f.Close()
+	if c.pos != c.end || c.left != 0 {
+		return c.bad("records do not cover the file")
+	}
+	var t [cacheTrailerSize]byte
+	if _, err := io.ReadFull(c.f, t[:]); err != nil {
+		return c.bad("truncated")
+	}
+	if string(t[4:]) != cacheEnd || binary.LittleEndian.Uint32(t[:]) != c.crc {
+		return c.bad("checksum mismatch")
+	}
+	return nil
+}
+
+var errCacheIndex = errors.New("index out of range")
+
+// str returns string id, or errCacheIndex.
+func (c *cacheFile) str(id uint32) (string, error) {
+	if id >= uint32(c.nstrings) {
+		return "", errCacheIndex
+	}
+	o := c.offsets[4*id:]
+	return c.blob[binary.LittleEndian.Uint32(o):binary.LittleEndian.Uint32(o[4:])], nil
+}
+
+// take returns the next n items of all from *next, capped at their length
+// so that an append by a caller copies instead of overwriting the next
+// list; nil when n is 0.
+func take[T any](all []T, n uint32, next *int) ([]T, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	if uint64(*next)+uint64(n) > uint64(len(all)) {
+		return nil, errCacheIndex
+	}
+	l := all[*next : *next+int(n) : *next+int(n)]
+	*next += int(n)
+	return l, nil
+}
+
+// readFiles decodes the files section into all.
+func (c *cacheFile) readFiles(all []string) error {
+	for i := range all {
+		r := c.next(4)
+		if r == nil {
+			return c.bad("truncated")
+		}
+		s, err := c.str(binary.LittleEndian.Uint32(r))
+		if err != nil {
+			return c.bad(err.Error())
+		}
+		all[i] = s
+	}
+	return nil
+}
+
+// readPrimaryCache decodes a primary cache written by a cacheBuilder,
+// setting Repo to repo and every empty BaseURL to base. Any failure is a
+// *CacheError, and nothing decoded is returned unless the whole file
+// checks out.
+func readPrimaryCache(file, key, repo, base string) ([]*Package, error) {
+	c, err := openCacheFile(file, cacheKindPrimary, key)
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := c.decodePrimary(repo, base)
+	if err != nil {
+		c.f.Close()
+		return nil, err
+	}
+	if err := c.finish(); err != nil {
+		return nil, err
+	}
+	return pkgs, nil
+}
+
+func (c *cacheFile) decodePrimary(repo, base string) ([]*Package, error) {
+	le := binary.LittleEndian
+	slab := make([]Package, c.npkgs)
+	out := make([]*Package, c.npkgs)
+	deps := make([]Dep, c.ndeps)
+	files := make([]string, c.nfiles)
+	nextDep, nextFile := 0, 0
+	var strs [pkgRecStrings]string
+	var err error
+	for i := range slab {
+		r := c.next(pkgRecSize)
+		if r == nil {
+			return nil, c.bad("truncated")
+		}
+		for j := range strs {
+			if strs[j], err = c.str(le.Uint32(r[4*j:])); err != nil {
+				return nil, c.bad(err.Error())
+			}
+		}
+		p := &slab[i]
+		p.Name, p.Version, p.Release, p.Arch, p.Location = strs[0], strs[1], strs[2], strs[3], strs[4]
+		p.BaseURL, p.Checksum.Type, p.Checksum.Value, p.Summary, p.SourceRPM = strs[5], strs[6], strs[7], strs[8], strs[9]
+		if p.BaseURL == "" {
+			p.BaseURL = base
+		}
+		p.Repo = repo
+		r = r[4*pkgRecStrings:]
+		p.Epoch = le.Uint32(r)
+		r = r[4:]
+		p.Size, p.InstalledSize = int64(le.Uint64(r)), int64(le.Uint64(r[8:]))
+		p.HeaderStart, p.HeaderEnd, p.BuildTime = int64(le.Uint64(r[16:])), int64(le.Uint64(r[24:])), int64(le.Uint64(r[32:]))
+		r = r[40:]
+		for j, l := range depLists(p) {
+			if *l, err = take(deps, le.Uint32(r[4*j:]), &nextDep); err != nil {
+				return nil, c.bad(err.Error())
+			}
+		}
+		if p.Files, err = take(files, le.Uint32(r[32:]), &nextFile); err != nil {
+			return nil, c.bad(err.Error())
+		}
+		out[i] = p
+	}
+	if nextDep != len(deps) || nextFile != len(files) {
+		return nil, c.bad("records do not cover the dependency and file tables")
+	}
+	for i := range deps {
+		r := c.next(depRecSize)
+		if r == nil {
+			return nil, c.bad("truncated")
+		}
+		flags := le.Uint32(r[4:])
+		d := &deps[i]
+		var e [5]error
+		d.Name, e[0] = c.str(le.Uint32(r))
+		d.Flags, e[1] = c.str(flags &^ preBit)
+		d.Epoch, e[2] = c.str(le.Uint32(r[8:]))
+		d.Version, e[3] = c.str(le.Uint32(r[12:]))
+		d.Release, e[4] = c.str(le.Uint32(r[16:]))
+		d.Pre = flags&preBit != 0
+		if e != [5]error{} {
+			return nil, c.bad(errCacheIndex.Error())
+		}
+	}
+	if err := c.readFiles(files); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readFilelistsCache applies a filelists cache to pkgs, the packages of
+// the primary it was built with, in primary's order. Nothing is changed
+// when it fails (a *CacheError).
+func readFilelistsCache(file, key string, pkgs []*Package) error {
+	c, err := openCacheFile(file, cacheKindFilelists, key)
+	if err != nil {
+		return err
+	}
+	lists, err := c.decodeFilelists(len(pkgs))
+	if err != nil {
+		c.f.Close()
+		return err
+	}
+	if err := c.finish(); err != nil {
+		return err
+	}
+	for i, p := range pkgs {
+		p.Files = lists[i]
+	}
+	return nil
+}
+
+func (c *cacheFile) decodeFilelists(npkgs int) ([][]string, error) {
+	if c.npkgs != npkgs {
+		return nil, c.bad(fmt.Sprintf("%d packages, primary has %d", c.npkgs, npkgs))
+	}
+	files := make([]string, c.nfiles)
+	lists := make([][]string, npkgs)
+	next := 0
+	for i := range lists {
+		r := c.next(4)
+		if r == nil {
+			return nil, c.bad("truncated")
+		}
+		var err error
+		if lists[i], err = take(files, binary.LittleEndian.Uint32(r), &next); err != nil {
+			return nil, c.bad(err.Error())
+		}
+	}
+	if next != len(files) {
+		return nil, c.bad("records do not cover the file table")
+	}
+	if err := c.readFiles(files); err != nil {
+		return nil, err
+	}
+	return lists, nil
+}

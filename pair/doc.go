@@ -1,0 +1,18 @@
+// Package pair packages a SOCK: it turns the tree sew assembled in a
+// directory into one RPM (or, best effort, a deb, apk or Arch Linux
+// package) named after the FOOT's package, version and release, whose
+// files are the SOCK's tree placed under the FOOT's sock_dir.
+//
+// pair owns the mapping from a tree to package entries (modes, owners,
+// times, link targets, file capabilities), the install scripts that do
+// what a package payload cannot (numeric owners, device nodes, FIFOs, host
+// symlinks), and the choice of writer: rpmpack (nfpm's RPM engine) for
+// RPMs, so that it can add the FILECAPS tag nfpm does not expose, and
+// nfpm's packagers for the other formats. It leaves assembling the SOCK
+// to sew and the true state of a SOCK built without root to
+// internal/manifest, which it reads.
+//
+// Start with Build. The tree is collected by collect (tree.go), the
+// scripts are written by makeScripts (scripts.go), and the package by
+// writeRPM (rpm.go) or writeNfpm (nfpm.go).
+package pair
