@@ -280,7 +280,9 @@ func Repos(foot *toe.Foot, log *slog.Logger) ([]yum.Repo, error) {
 			y.Name = r.Name
 		}
 		for _, u := range r.BaseURL {
-			y.BaseURLs = append(y.BaseURLs, asURL(u))
+			// yum.Repo's base URLs end in "/": file:///x/repo must not
+			// become file:///x/reporepodata/.
+			y.BaseURLs = append(y.BaseURLs, strings.TrimSuffix(asURL(u), "/")+"/")
 		}
 		y.Mirrorlist, y.Metalink = r.Mirrorlist, r.Metalink
 		setBool(&y.Enabled, r.Enabled)
