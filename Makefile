@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build demo test
+.PHONY: build demo test docs man
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/sock ./cmd/sock
 
@@ -15,3 +15,12 @@ demo: build
 # The whole test suite (what CI runs).
 test:
 	./test.sh
+
+# The command reference, docs/commands/*.md, generated from the commands'
+# help texts (TestCommandDocs fails when it is stale).
+docs: build
+	bin/sock docs --markdown docs/commands
+
+# Man pages (section 1) in out/man, not committed: man -l out/man/sock-sew.1
+man: build
+	bin/sock docs --man out/man

@@ -19,6 +19,7 @@ import (
 	"github.com/sock-project/sock/internal/payload"
 	"github.com/sock-project/sock/internal/rpmdb"
 	"github.com/sock-project/sock/internal/rpmhdr"
+	"github.com/sock-project/sock/internal/sandbox"
 	"github.com/sock-project/sock/internal/solve"
 	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/toe"
@@ -395,6 +396,11 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 	}
 	if err := tx.checkConflicts(nevra, files); err != nil {
 		return nil, nil, err
+	}
+	if !tx.scripts.running() {
+		// Not run, but reported like every other skipped scriptlet (the
+		// running case ran every %pretrans before the first unpack).
+		tx.scripts.run(ctx, hp.Header, sandbox.PreTrans)
 	}
 	if ok := tx.scripts.pre(ctx, hp); !ok {
 		return nil, nil, nil

@@ -33,6 +33,19 @@ func decodeNail(file string, src []byte) (*nailDoc, *decoder) {
 	d := &decoder{file: file, present: map[string]bool{}}
 	doc := &nailDoc{}
 	var tree map[string]any
+	if off, deep := tooDeep(string(src), maxNesting); deep {
+		// The TOML decoder recurses once per level: millions of
+		// nested arrays overflow the stack, a fatal error no recover
+		// catches. No nail needs more than a few levels.
+		d.ix = &keyIndex{src: string(src), at: map[string]span{}, lineStarts: []int{0}}
+		for i := 0; i < off; i++ {
+			if src[i] == '\n' {
+				d.ix.lineStarts = append(d.ix.lineStarts, i+1)
+			}
+		}
+		d.errs = append(d.errs, Error{Pos: d.ix.pos(file, off), Msg: fmt.Sprintf("arrays or inline tables nested more than %d deep", maxNesting)})
+		return nil, d
+	}
 	if _, err := toml.Decode(string(src), &tree); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -276,4 +289,45 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(ra)][len(rb)]
+}
+
+// maxNesting bounds how deep arrays and inline tables may nest in a nail.
+const maxNesting = 1000
+
+// tooDeep reports whether arrays and inline tables (and table headers,
+// which count one or two) nest deeper than limit in src, and the offset
+// of the bracket that goes too deep. Strings and comments are skipped;
+// the scan is a bound, not a parser, and the decoder judges the rest.
+func tooDeep(src string, limit int) (int, bool) {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '#':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			if triple := strings.Repeat(string(c), 3); strings.HasPrefix(src[i:], triple) {
+				end := strings.Index(src[i+3:], triple)
+				if end < 0 {
+					return 0, false
+				}
+				i += 3 + end + 2
+				continue
+			}
+			for i++; i < len(src) && src[i] != c && src[i] != '\n'; i++ {
+				if c == '"' && src[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+			if depth > limit {
+				return i, true
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return 0, false
 }

@@ -65,6 +65,10 @@ func TestHostileNails(t *testing.T) {
 	if err := os.WriteFile(deepArray, []byte("x = "+strings.Repeat("[", 100000)+strings.Repeat("]", 100000)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	stackBomb := filepath.Join(t.TempDir(), "stack.toml")
+	if err := os.WriteFile(stackBomb, []byte("package = \"p\"\nx = "+strings.Repeat("[", 5_000_000)+strings.Repeat("]", 5_000_000)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		path     string
@@ -76,7 +80,10 @@ func TestHostileNails(t *testing.T) {
 		{"chain-of-1000", writeChain(t, 1000, false), "", 2 << 30},
 		{"50MB-string", huge, "", 2 << 30},
 		{"200k-chained-vars", manyKeys, "", 2 << 30},
-		{"100k-nested-arrays", deepArray, "", 64 << 20},
+		{"100k-nested-arrays", deepArray, "deep.toml:1:1005: arrays or inline tables nested more than 1000 deep", 64 << 20},
+		// Five million levels overflowed the TOML decoder's stack: a
+		// fatal error, not a panic.
+		{"5M-nested-arrays", stackBomb, "stack.toml:2:1005: arrays or inline tables nested more than 1000 deep", 256 << 20},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,5 +106,31 @@ func TestHostileNails(t *testing.T) {
 				t.Errorf("allocated %d MiB, bound %d MiB", n>>20, tc.maxAlloc>>20)
 			}
 		})
+	}
+}
+
+// TestTooDeep: the nesting bound skips brackets in strings and comments.
+func TestTooDeep(t *testing.T) {
+	deep := strings.Repeat("[", 5)
+	tests := []struct {
+		src  string
+		off  int
+		want bool
+	}{
+		{"x = [[1], [2]]\n[t]\n[[a]]\n", 0, false},
+		{"x = \"" + deep + "\"\n", 0, false},
+		{"x = '" + deep + "'\n", 0, false},
+		{"x = \"\"\"\n" + deep + "\n\"\"\"\n", 0, false},
+		{"x =  + deep + \n", 0, false},
+		{"# " + deep + "\n", 0, false},
+		{"x = \"\\\"" + deep + "\"\n", 0, false},
+		{"x = " + deep + "1" + strings.Repeat("]", 5), 8, true},
+		{"x = {a = {b = {c = {d = [1]}}}}", 24, true},
+	}
+	for _, tc := range tests {
+		off, got := tooDeep(tc.src, 4)
+		if got != tc.want || (got && off != tc.off) {
+			t.Errorf("tooDeep(%q, 4) = %d, %v; want %d, %v", tc.src, off, got, tc.off, tc.want)
+		}
 	}
 }

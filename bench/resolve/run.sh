@@ -15,7 +15,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/sock-bench-resolve}
 REPO=${1:-$WORK/debrepo}
-REQUESTS=${REQUESTS:-"bash coreutils;openssh-server python3 curl;gnome-core;kde-standard"}
+REQUESTS=${REQUESTS:-"bash coreutils;openjdk-17-jdk;xfce4;cinnamon-core;python3-numpy;nginx;vim;openssh-server python3 curl;inkscape"}
 mkdir -p "$WORK"
 REPO=$(cd "$(dirname "$REPO")" && pwd)/$(basename "$REPO")
 

@@ -32,7 +32,9 @@ TOENAILs. sock resolves it into a FOOT and acts on that.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log each step and internal detail to stderr")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.CompletionOptions.HiddenDefaultCmd = true
+	// `sock completion bash|zsh|fish|powershell` is listed in --help and
+	// documented in docs/commands.
+	root.CompletionOptions.HiddenDefaultCmd = false
 
 	root.AddCommand(
 		newVersionCmd(stdout),
@@ -44,11 +46,25 @@ TOENAILs. sock resolves it into a FOOT and acts on that.`,
 		newPairCmd(g, stdout, stderr),
 		newDarnCmd(g, stdout, stderr),
 		newRunCmd(g, stdin, stdout, stderr),
+		newDocsCmd(),
 	)
+	addCompletionCmd(root)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
 	return root
+}
+
+// addCompletionCmd adds cobra's `completion` command now rather than at
+// Execute, so that a shell it does not know is a usage error (exit 2), as
+// with every other command, instead of cobra printing help and exiting 0.
+func addCompletionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+	}
 }
 
 // wrapArgs makes argument-count mistakes usage errors (exit 2).
