@@ -195,9 +195,29 @@ func TestSameTreeAsDNF(t *testing.T) {
 	if d := cmp.Diff(rpmQA(t, dnfRoot), rpmQA(t, sockRoot)); d != "" {
 		t.Errorf("rpm -qa differs (-dnf +sew):\n%s", d)
 	}
-	out, err := exec.Command("rpm", "--root", sockRoot, "--dbpath", "/var/lib/rpm", "-V", "-a").CombinedOutput()
-	if err != nil {
-		t.Errorf("rpm -V -a on sew's SOCK: %v\n%s", err, out)
+	// rpm's own queries and operations accept sew's database.
+	rpmOK := func(want string, args ...string) {
+		t.Helper()
+		out, err := exec.Command("rpm", append([]string{"--root", sockRoot, "--dbpath", "/var/lib/rpm"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Errorf("rpm %s on sew's SOCK: %v\n%s", strings.Join(args, " "), err, out)
+		} else if !strings.Contains(string(out), want) {
+			t.Errorf("rpm %s: output lacks %q:\n%s", strings.Join(args, " "), want, out)
+		}
+	}
+	rpmOK("", "-V", "-a")
+	rpmOK("", "--verifydb")
+	rpmOK("busybox-1.0-1.x86_64", "-q", "--whatprovides", "/bin/sh")
+	rpmOK("modes-2.0-1.x86_64", "-qf", "/usr/bin/suid")
+	rpmOK("app-1.0-1.x86_64", "-q", "--whatrequires", "libbz.so.1()(64bit)")
+	rpmOK("", "-e", "--nodeps", "libnone")
+	if _, err := os.Stat(filepath.Join(sockRoot, "usr/lib64/libnone.so.1")); !os.IsNotExist(err) {
+		t.Errorf("rpm -e libnone left its file: %v", err)
+	}
+	// dnf installs on top of sew's SOCK.
+	dnfInstall(t, sockRoot, repo, "libnone")
+	if d := cmp.Diff(rpmQA(t, dnfRoot), rpmQA(t, sockRoot)); d != "" {
+		t.Errorf("after rpm -e and dnf install on top, rpm -qa differs (-dnf +sew):\n%s", d)
 	}
 }
 
