@@ -112,16 +112,13 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
-	lk, err := prepare(dir, opts.Force, opts.Wait)
-	if err != nil {
+	// Refuse a foreign directory before any work, and resolve before
+	// touching DIR: a rerun that cannot resolve (the network is down)
+	// must not have emptied the SOCK it was going to replace.
+	if err := checkOurs(dir, opts.Force); err != nil {
 		return nil, err
 	}
-	defer lk.release()
 	rootless := os.Geteuid() != 0
-	if err := writeState(dir, State{Status: StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
-		return nil, fmt.Errorf("write state: %w", err)
-	}
-
 	s := &Summary{Dir: dir, Rootless: rootless, Durations: map[string]float64{}}
 	phase := func(name string, start time.Time) { s.Durations[name] += time.Since(start).Seconds() }
 
@@ -133,6 +130,15 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	}
 	phase("resolve", t0)
 	progress("sew: %d packages to install", len(plan.Order))
+
+	lk, err := prepare(dir, opts.Force, opts.Wait)
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+	if err := writeState(dir, State{Status: StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
 
 	now := time.Now().Unix()
 	if opts.SourceDateEpoch != 0 {
@@ -277,7 +283,6 @@ func (tx *install) run() error {
 		results[i] = make(chan fetched, 1)
 	}
 	ctx, cancel := context.WithCancel(tx.ctx)
-	defer cancel()
 	next := make(chan int)
 	ver := newVerifier(tx.plan.Repos, tx.plan.Fetcher.Downloader)
 	var wg sync.WaitGroup
@@ -307,21 +312,20 @@ func (tx *install) run() error {
 			}
 		}
 	}()
-	defer wg.Wait()
+	// On the way out, stop the downloads first, then wait for them.
+	defer func() { cancel(); wg.Wait() }()
 
-	dbpath := "/var/lib/rpm"
 	var headers []*rpmhdr.Package
-	var states [][]rpmdb.FileState
-	pkgs := map[*rpmhdr.Package]*yum.Package{}
 	got := make([]fetched, len(order))
+	received := make([]bool, len(order))
 	wait := func(i int) error {
-		if got[i].path != "" {
-			return nil
-		}
-		select {
-		case got[i] = <-results[i]:
-		case <-ctx.Done():
-			return ctx.Err()
+		if !received[i] {
+			select {
+			case got[i] = <-results[i]:
+				received[i] = true
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		return got[i].err
 	}
@@ -345,7 +349,7 @@ func (tx *install) run() error {
 		if err := wait(i); err != nil {
 			return err
 		}
-		hp, res, err := tx.unpackOne(ctx, p, got[i].path)
+		hp, err := tx.unpackOne(ctx, p, got[i].path)
 		if err != nil {
 			return err
 		}
@@ -354,8 +358,6 @@ func (tx *install) run() error {
 		}
 		tx.opts.Progress.Installed(p)
 		headers = append(headers, hp)
-		states = append(states, fileStates(res.Files))
-		pkgs[hp] = p
 	}
 	tx.summary.Packages = len(headers)
 	for name := range tx.unknown {
@@ -364,9 +366,9 @@ func (tx *install) run() error {
 	sort.Strings(tx.summary.UnknownOwners)
 
 	// The target's own macros say where its rpmdb lives.
-	dbpath = targetDBPath(tx.dir)
+	dbpath := targetDBPath(tx.dir)
 	tx.summary.DBPath = dbpath
-	if err := tx.writeDB(dbpath, headers, states); err != nil {
+	if err := tx.writeDB(dbpath, headers); err != nil {
 		return err
 	}
 	return tx.scripts.posttrans(ctx, headers)
@@ -375,27 +377,27 @@ func (tx *install) run() error {
 // unpackOne checks one package's files against the ones already
 // installed, runs its %pre, unpacks it, re-applies the FOOT's accounts if
 // it shipped account files, and runs its %post.
-func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (*rpmhdr.Package, *payload.Result, error) {
+func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (*rpmhdr.Package, error) {
 	nevra := solve.NEVRA(p)
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", nevra, err)
+		return nil, fmt.Errorf("open %s: %w", nevra, err)
 	}
 	defer fh.Close()
 	br := bufio.NewReaderSize(fh, 256<<10)
 	hp, err := rpmhdr.ReadPackage(br)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s (%s): %w", nevra, p.URL(), err)
+		return nil, fmt.Errorf("%s (%s): %w", nevra, p.URL(), err)
 	}
 	if got := hp.Header.NEVRA(); !sameNEVRA(got, p) {
-		return nil, nil, fmt.Errorf("%s: %s holds %s, not what the metadata says", nevra, p.URL(), got)
+		return nil, fmt.Errorf("%s: %s holds %s, not what the metadata says", nevra, p.URL(), got)
 	}
 	files, err := payload.Files(hp.Header)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", nevra, err)
+		return nil, fmt.Errorf("%s: %w", nevra, err)
 	}
 	if err := tx.checkConflicts(nevra, files); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !tx.scripts.running() {
 		// Not run, but reported like every other skipped scriptlet (the
@@ -403,13 +405,13 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 		tx.scripts.run(ctx, hp.Header, sandbox.PreTrans)
 	}
 	if ok := tx.scripts.pre(ctx, hp); !ok {
-		return nil, nil, nil
+		return nil, nil
 	}
 	res, err := payload.Unpack(ctx, tx.root, hp, br, payload.Options{
 		Manifest: tx.manifest, Logger: tx.opts.Log,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("unpack %s: %w", nevra, err)
+		return nil, fmt.Errorf("unpack %s: %w", nevra, err)
 	}
 	tx.summary.Files += res.Written
 	tx.summary.Bytes += res.Bytes
@@ -426,12 +428,12 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 		switch f.Path {
 		case passwdFile.path, groupFile.path, shadowFile.path, gshadowFile.path:
 			if err := writeAccounts(tx.dir, tx.groups, tx.users, tx.now/86400, tx.manifest); err != nil {
-				return nil, nil, fmt.Errorf("write accounts after %s: %w", nevra, err)
+				return nil, fmt.Errorf("write accounts after %s: %w", nevra, err)
 			}
 		}
 	}
 	tx.scripts.post(ctx, hp)
-	return hp, res, nil
+	return hp, nil
 }
 
 func sameNEVRA(got string, p *yum.Package) bool {
@@ -477,13 +479,8 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("file %s conflicts between attempted installs of %s and %s", e.Path, e.First, e.Second)
 }
 
-func fileStates(files []payload.File) []rpmdb.FileState {
-	st := make([]rpmdb.FileState, len(files))
-	return st // every file installed: rpm records 0 for ghosts too
-}
-
 // writeDB writes the SOCK's rpmdb at dbpath (inside the SOCK).
-func (tx *install) writeDB(dbpath string, headers []*rpmhdr.Package, states [][]rpmdb.FileState) error {
+func (tx *install) writeDB(dbpath string, headers []*rpmhdr.Package) error {
 	host := filepath.Join(tx.dir, dbpath)
 	if err := os.MkdirAll(host, 0o755); err != nil {
 		return fmt.Errorf("rpmdb: %w", err)
@@ -493,8 +490,10 @@ func (tx *install) writeDB(dbpath string, headers []*rpmhdr.Package, states [][]
 		return err
 	}
 	color := rpmdb.TransactionColor(tx.plan.Foot.Arch)
-	for i, hp := range headers {
-		inst := rpmdb.InstallInfo{Time: uint32(tx.now), TID: uint32(tx.now), Color: color, FileStates: states[i]}
+	for _, hp := range headers {
+		// No FileStates: every file is installed, and rpm records a
+		// %ghost as installed too.
+		inst := rpmdb.InstallInfo{Time: uint32(tx.now), TID: uint32(tx.now), Color: color}
 		if err := w.Add(hp, inst); err != nil {
 			w.Discard()
 			return fmt.Errorf("rpmdb: add %s: %w", hp.Header.NEVRA(), err)
