@@ -129,7 +129,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		return nil, err
 	}
 	phase("resolve", t0)
-	progress("sew: %d packages to install", len(plan.Order))
+	progress("sew: %s to install", plural(len(plan.Order), "package"))
 
 	lk, err := prepare(dir, opts.Force, opts.Wait)
 	if err != nil {
@@ -233,8 +233,16 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 			}
 		}
 	}
-	progress("sew: %s complete: %d packages, %d files", dir, s.Packages, s.Files)
+	progress("sew: %s complete: %s, %s", dir, plural(s.Packages, "package"), plural(s.Files, "file"))
 	return s, nil
+}
+
+// plural writes "1 package", "2 packages".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // footDigest is the sha256 of the canonical FOOT.

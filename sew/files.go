@@ -109,16 +109,18 @@ func makeNodes(dir string, foot *toe.Foot, mf *manifest.Manifest) error {
 		if n.Type == "b" {
 			typ, kind = unix.S_IFBLK, manifest.TypeBlock
 		}
-		if mf != nil {
-			mf.Set(manifest.Entry{Path: n.Path, Type: kind, Mode: manifest.Mode(n.Mode), User: "root", Group: "root", Major: uint32(n.Major), Minor: uint32(n.Minor)})
-			continue
-		}
 		host, err := inRoot(dir, n.Path)
 		if err != nil {
 			return fmt.Errorf("[[mknod]] %w", err)
 		}
+		// The folder exists in every SOCK, rootless or not, so that the
+		// package pair builds carries it for %post's mknod.
 		if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
 			return fmt.Errorf("[[mknod]] %s: %w", n.Path, err)
+		}
+		if mf != nil {
+			mf.Set(manifest.Entry{Path: n.Path, Type: kind, Mode: manifest.Mode(n.Mode), User: "root", Group: "root", Major: uint32(n.Major), Minor: uint32(n.Minor)})
+			continue
 		}
 		rdev := unix.Mkdev(uint32(n.Major), uint32(n.Minor))
 		var st unix.Stat_t

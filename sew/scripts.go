@@ -98,8 +98,7 @@ func scriptlet(h *rpmhdr.Header, kind sandbox.Kind) (sandbox.Scriptlet, bool) {
 	return sandbox.Scriptlet{
 		NEVRA: h.NEVRA(), Kind: kind, Prog: prog, Body: body,
 		// A fresh install: one instance of the package afterwards.
-		Args:   []int{1},
-		Macros: map[string]string{"_dbpath": "/var/lib/rpm"},
+		Args: []int{1},
 	}, true
 }
 
@@ -125,16 +124,22 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if !r.running() {
 		rep.Status, rep.Reason = "skipped", r.skipWhy
 		r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
-		r.opts.Log.Warn(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", s.Kind, s.NEVRA, r.skipWhy))
+		r.opts.Log.Debug(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", s.Kind, s.NEVRA, r.skipWhy))
 		return true
 	}
+	// Lua scriptlets ask rpm.expand("%_dbpath"): the target's, as far as
+	// its rpm macros are unpacked by now.
+	if s.Macros == nil {
+		s.Macros = map[string]string{}
+	}
+	s.Macros["_dbpath"] = targetDBPath(r.dir)
 	res, err := sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Logger: r.opts.Log})
 	rep.ExitCode, rep.Seconds, rep.Output = res.ExitCode, res.Duration.Seconds(), string(res.Output)
 	rep.Status = "ok"
 	if err != nil {
 		rep.Status = "failed"
 		rep.Reason = err.Error()
-		r.opts.Log.Warn(fmt.Sprintf("sew: %v", err))
+		r.opts.Log.Debug(fmt.Sprintf("sew: %v", err))
 	}
 	r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
 	return err == nil

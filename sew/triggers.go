@@ -399,7 +399,6 @@ func (r *scriptRunner) transFileTriggers(ctx context.Context) {
 func (r *scriptRunner) trigger(ctx context.Context, owner *trigPkg, kind sandbox.Kind, f triggerFamily, tix uint32, files bool, args []int, matched []string) {
 	s := sandbox.Scriptlet{
 		NEVRA: owner.h.NEVRA(), Kind: kind, Args: args, Files: matched,
-		Macros: map[string]string{"_dbpath": "/var/lib/rpm"},
 	}
 	if int(tix) < len(f.scripts) {
 		s.Body = f.scripts[tix]

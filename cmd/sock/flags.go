@@ -60,13 +60,11 @@ func loadFoot(sf *specFlags, path string, stderr io.Writer) (*toe.Foot, error) {
 type netFlags struct {
 	cacheDir string
 	offline  bool
-	jobs     int
 }
 
 func (f *netFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), "metadata and package cache `DIR`")
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail with what is missing")
-	fs.IntVar(&f.jobs, "jobs", 8, "parallel downloads")
 }
 
 // defaultCacheDir is /var/cache/sock for root, else the user's cache

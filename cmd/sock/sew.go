@@ -27,6 +27,7 @@ func newSewCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		noWeakDeps bool
 		locked     bool
 		lockFile   string
+		jobs       int
 	)
 	c := &cobra.Command{
 		Use:   "sew NAIL --root DIR",
@@ -64,6 +65,14 @@ failure (the SOCK is left resumable: run sew again).`,
 			if root == "" {
 				return usageError{errors.New("--root DIR is required")}
 			}
+			switch scripts {
+			case sew.ScriptsAuto, sew.ScriptsAlways, sew.ScriptsNever:
+			default:
+				return usageError{fmt.Errorf("--scripts=%s: want auto, always or never", scripts)}
+			}
+			if jobs < 1 {
+				return usageError{fmt.Errorf("--jobs %d: want at least 1", jobs)}
+			}
 			foot, err := loadFoot(&sf, args[0], stderr)
 			if err != nil {
 				return err
@@ -85,7 +94,7 @@ failure (the SOCK is left resumable: run sew again).`,
 			log := g.logger(stderr)
 			sum, err := sew.Assemble(cmd.Context(), foot, root, sew.Options{
 				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, Locked: locked, Log: log},
-				Jobs:        nf.jobs, Force: force, Wait: wait, Scripts: scripts, SourceDateEpoch: sde,
+				Jobs:        jobs, Force: force, Wait: wait, Scripts: scripts, SourceDateEpoch: sde,
 				Progress: newProgress(stderr),
 			})
 			if err != nil {
@@ -107,6 +116,7 @@ failure (the SOCK is left resumable: run sew again).`,
 	sf.register(c.Flags())
 	nf.register(c.Flags())
 	c.Flags().StringVar(&root, "root", "", "the SOCK `DIR` to assemble")
+	c.Flags().IntVar(&jobs, "jobs", 8, "parallel downloads")
 	c.Flags().BoolVar(&force, "force", false, "build into a non-empty directory sew did not make")
 	c.Flags().BoolVar(&wait, "wait", false, "wait for another sew on DIR instead of failing")
 	c.Flags().StringVar(&scripts, "scripts", sew.ScriptsAuto, "run scriptlets: auto, always or never")

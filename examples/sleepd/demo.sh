@@ -15,7 +15,8 @@ rm -rf "$out"
 mkdir -p "$out"
 cd "$top"
 
-step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+# The banner goes to stderr, so that a step's stdout can go to a file.
+step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}" >&2; "${@:2}"; }
 nail=$here/sleepd.toml
 flags=(--set "repo=file://$out/repo/" --cache-dir "$out/cache")
 

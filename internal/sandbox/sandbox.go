@@ -165,12 +165,17 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	cfg.Root = abs
 	cfg.Rootless = os.Geteuid() != 0
 
+	before, statErr := os.Stat(abs)
 	created, err := prepareMountPoints(abs)
-	// Directories made only to mount on are removed again, so that a
-	// run leaves the tree as it found it.
+	// Directories made only to mount on are removed again, and the
+	// root's mtime put back, so that a run leaves the tree as it found
+	// it (a reproducible pair after a sock run depends on it).
 	defer func() {
 		for i := len(created) - 1; i >= 0; i-- {
 			os.Remove(created[i])
+		}
+		if len(created) > 0 && statErr == nil {
+			os.Chtimes(abs, before.ModTime(), before.ModTime())
 		}
 	}()
 	if err != nil {

@@ -368,3 +368,29 @@ func TestRootless(t *testing.T) {
 		t.Errorf("as %s: tests skipped:\n%s", name, out)
 	}
 }
+
+// A run leaves the SOCK as it found it: mount points it had to make are
+// gone and the root folder's mtime is what it was, so that a pair after a
+// sock run stays reproducible.
+func TestRunLeavesRootTime(t *testing.T) {
+	root := newSock(t)
+	needSandbox(t, root)
+	for _, d := range mountPoints {
+		os.Remove(filepath.Join(root, d))
+	}
+	old := time.Unix(1700000000, 0)
+	if err := os.Chtimes(root, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), root, []string{"sh", "-c", "true"}, Options{Stdout: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	assertNoMounts(t, root)
+	st, err := os.Stat(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.ModTime().Equal(old) {
+		t.Errorf("root mtime %v after a run, want %v", st.ModTime(), old)
+	}
+}
