@@ -419,7 +419,7 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 		Manifest: tx.manifest, Logger: tx.opts.Log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("unpack %s: %w", nevra, err)
+		return nil, err // payload names the package: "unpack NEVRA: ..."
 	}
 	tx.summary.Files += res.Written
 	tx.summary.Bytes += res.Bytes

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sock-project/sock/sew"
+
 	"github.com/sock-project/sock/toe"
 )
 
@@ -62,7 +64,7 @@ func exitCode(err error) int {
 		return re.code
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &ee):
+	case errors.As(err, &ee), errors.Is(err, sew.ErrBusy):
 		return exitEnv
 	case errors.As(err, &use), errors.As(err, &te), errors.As(err, &te1):
 		return exitUser

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"strconv"
@@ -47,20 +46,7 @@ func scriptCondition(cond string) (bool, error) {
 
 // scriptCmds are extra testscript commands.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"exits":    cmdExits,
-	"holdlock": cmdHoldLock,
-}
-
-// cmdHoldLock takes the flock on a file until the script ends, as a
-// running sew holds DIR/.sock/lock: "holdlock $WORK/sock/.sock/lock".
-func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: holdlock FILE")
-	}
-	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_RDWR|os.O_CREATE, 0o644)
-	ts.Check(err)
-	ts.Check(unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB))
-	ts.Defer(func() { f.Close() })
+	"exits": cmdExits,
 }
 
 // cmdExits runs a program and checks its exit code: "exits 2 sock lint".

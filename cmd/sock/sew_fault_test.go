@@ -122,7 +122,9 @@ func TestSewBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stderr := runSock("sew", nail, "--root", dir, "--cache-dir", cache, "--scripts=never")
-	if code == 0 || !strings.Contains(stderr, "another sew is working on this directory") || !strings.Contains(stderr, dir) {
+	// A DIR another sew holds is the environment's state, not a bad
+	// request: exit 3, like other environment failures.
+	if code != 3 || !strings.Contains(stderr, "another sew is working on this directory") || !strings.Contains(stderr, dir) {
 		t.Fatalf("sew on a locked DIR: exit %d\n%s", code, stderr)
 	}
 	t.Logf("busy: exit %d: %s", code, strings.TrimSpace(stderr))

@@ -71,11 +71,19 @@ func readHeader(r io.Reader) (*Header, int, error) {
 	if nindex == 0 || nindex > maxEntries || hsize > maxData {
 		return nil, 0, fmt.Errorf("header declares %d entries and %d bytes: out of range", nindex, hsize)
 	}
-	raw := make([]byte, 8+int(nindex)*16+int(hsize))
-	copy(raw, pre[8:])
-	if _, err := io.ReadFull(r, raw[8:]); err != nil {
-		return nil, 0, noEOF(err)
+	// Read into a buffer that grows with what arrives, not one of the
+	// declared size: a header claiming 256 MB and sending 100 bytes must
+	// not cost 256 MB.
+	want := int64(int(nindex)*16 + int(hsize))
+	buf := bytes.NewBuffer(make([]byte, 0, 8+min(want, 1<<20)))
+	buf.Write(pre[8:])
+	if n, err := io.CopyN(buf, r, want); err != nil {
+		if n < want && errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, 0, err
 	}
+	raw := buf.Bytes()
 	h, err := Parse(raw)
 	if err != nil {
 		return nil, 0, err

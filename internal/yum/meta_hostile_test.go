@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -204,5 +206,28 @@ func TestHostileRepoFiles(t *testing.T) {
 			}
 			t.Logf("%d repos, %d KiB allocated, err %v", len(repos), n>>10, err)
 		})
+	}
+}
+
+// TestEndlessBody: a server that sends more than the metadata announces
+// (here: without end) is cut off after one byte too many, and nothing is
+// cached.
+func TestEndlessBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	dest := filepath.Join(t.TempDir(), "f.rpm")
+	err := (&Downloader{Attempts: 1}).Download(context.Background(), srv.URL+"/f.rpm", dest, Checksum{}, 1000)
+	if err == nil || !strings.Contains(err.Error(), "got more than the 1000 bytes the metadata announces") {
+		t.Fatalf("error = %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(dest)); len(ents) != 0 {
+		t.Fatalf("left %v", ents)
 	}
 }

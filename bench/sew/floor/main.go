@@ -1,0 +1,87 @@
+// Command floor measures the physical floor of unpacking: reading every
+// given package and decompressing its payload into io.Discard, one
+// package after another as sew unpacks them, with the same decoder sew
+// uses (internal/payload.Decompress). It prints one line of key=value
+// pairs: packages, regular files, compressed payload bytes, cpio bytes,
+// installed bytes (the header's file sizes), seconds, and MB/s of
+// installed bytes.
+//
+//	go run ./bench/sew/floor PKG.rpm...
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"time"
+
+	"github.com/sock-project/sock/internal/payload"
+	"github.com/sock-project/sock/internal/rpmhdr"
+)
+
+type totals struct {
+	packages, files             int
+	compressed, cpio, installed int64
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("floor: ")
+	if len(os.Args) < 2 {
+		log.Fatal("usage: floor PKG.rpm...")
+	}
+	var t totals
+	start := time.Now()
+	for _, path := range os.Args[1:] {
+		if err := t.add(path); err != nil {
+			log.Fatal(err)
+		}
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Printf("packages=%d files=%d compressed=%d cpio=%d installed=%d seconds=%.3f installed_MBps=%.1f\n",
+		t.packages, t.files, t.compressed, t.cpio, t.installed, secs, float64(t.installed)/1e6/secs)
+}
+
+// add decompresses one package's payload into io.Discard and counts it.
+func (t *totals) add(path string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open package: %w", err)
+	}
+	defer fh.Close()
+	// The same buffer size as sew's unpacker.
+	br := bufio.NewReaderSize(fh, 256<<10)
+	pkg, err := rpmhdr.ReadPackage(br)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	files, err := payload.Files(pkg.Header)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for _, f := range files {
+		if f.IsRegular() && !f.IsGhost() {
+			t.files++
+			t.installed += f.Size
+		}
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	t.compressed += st.Size() - pkg.PayloadOffset()
+	d, err := payload.Decompress(br, pkg.Header.String(rpmhdr.TagPayloadComp))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer d.Close()
+	n, err := io.Copy(io.Discard, d)
+	if err != nil {
+		return fmt.Errorf("%s: decompress payload: %w", path, err)
+	}
+	t.cpio += n
+	t.packages++
+	return nil
+}
