@@ -28,6 +28,10 @@ type Pkg struct {
 
 	// Scriptlet bodies, run with /bin/sh.
 	Pre, Post, PreUn, PostUn, PreTrans, PostTrans string
+	// PreProg and PostProg are the interpreters of %pre and %post
+	// (rpmbuild's -p: "<lua>", "/sbin/ldconfig"); a -p scriptlet may
+	// have no body. rpmbuild only.
+	PreProg, PostProg string
 
 	// Triggers, in the order the spec declares them (rpmbuild only).
 	Triggers []Trigger

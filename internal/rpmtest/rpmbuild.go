@@ -157,12 +157,15 @@ func Spec(p Pkg) string {
 		}
 		fmt.Fprintf(&b, "%s%s\n", attr, f.Path)
 	}
-	scripts := []struct{ tag, body string }{
-		{"pretrans", p.PreTrans}, {"pre", p.Pre}, {"post", p.Post},
-		{"preun", p.PreUn}, {"postun", p.PostUn}, {"posttrans", p.PostTrans},
+	scripts := []struct{ tag, prog, body string }{
+		{"pretrans", "", p.PreTrans}, {"pre", p.PreProg, p.Pre}, {"post", p.PostProg, p.Post},
+		{"preun", "", p.PreUn}, {"postun", "", p.PostUn}, {"posttrans", "", p.PostTrans},
 	}
 	for _, s := range scripts {
-		if s.body != "" {
+		switch {
+		case s.prog != "":
+			fmt.Fprintf(&b, "\n%%%s -p %s\n%s\n", s.tag, s.prog, s.body)
+		case s.body != "":
 			fmt.Fprintf(&b, "\n%%%s\n%s\n", s.tag, s.body)
 		}
 	}

@@ -82,6 +82,30 @@ func runLua(job *luaJob) (err error) {
 		rpmFuncs["next_file"] = st.rpmNextFile
 	}
 	L.SetGlobal("rpm", st.module(L, "rpm", rpmFuncs))
+	// gopher-lua's io.open creates files 0600; C's fopen, which rpm's Lua
+	// uses, creates them 0666 less the umask. Create the file first with
+	// fopen's mode, then let io.open open it.
+	ioTable := L.GetGlobal("io").(*lua.LTable)
+	ioOpen := ioTable.RawGetString("open").(*lua.LFunction)
+	ioTable.RawSetString("open", L.NewFunction(func(L *lua.LState) int {
+		path := L.CheckString(1)
+		if mode := L.OptString(2, "r"); strings.ContainsAny(mode, "wa") {
+			if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666); err == nil {
+				f.Close()
+			}
+		}
+		n := L.GetTop()
+		args := make([]lua.LValue, n)
+		for i := range args {
+			args[i] = L.Get(i + 1)
+		}
+		L.Push(ioOpen)
+		for _, a := range args {
+			L.Push(a)
+		}
+		L.Call(n, lua.MultRet)
+		return L.GetTop() - n
+	}))
 	osTable := L.GetGlobal("os").(*lua.LTable)
 	osTable.RawSetString("exit", L.NewFunction(func(L *lua.LState) int {
 		code := 0
