@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -12,15 +16,35 @@ import (
 
 // runFlags are the flags of sock run.
 type runFlags struct {
-	root string
-	user string
-	env  []string
+	root      string
+	user      string
+	env       []string
+	binds     []string
+	ephemeral bool
+}
+
+// parseBind reads a --bind value, HOST:DEST[:ro].
+func parseBind(v string) (sandbox.Bind, error) {
+	parts := strings.Split(v, ":")
+	b := sandbox.Bind{}
+	switch {
+	case len(parts) == 3 && parts[2] == "ro":
+		b.ReadOnly = true
+	case len(parts) == 3 && parts[2] == "rw":
+	case len(parts) != 2:
+		return b, fmt.Errorf("--bind %q: want HOST:DEST or HOST:DEST:ro", v)
+	}
+	b.Host, b.Dest = parts[0], parts[1]
+	if b.Host == "" || b.Dest == "" {
+		return b, fmt.Errorf("--bind %q: want HOST:DEST or HOST:DEST:ro", v)
+	}
+	return b, nil
 }
 
 func newRunCmd(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var f runFlags
 	c := &cobra.Command{
-		Use:   "run --root DIR [--user U[:G]] -- CMD [ARG...]",
+		Use:   "run --root DIR [--user U[:G]] [--bind HOST:DEST[:ro]]... [--ephemeral] -- CMD [ARG...]",
 		Short: "Run a command inside a SOCK",
 		Long: `Run enters the SOCK in --root and runs CMD there: chrooted, in
 private mount and PID namespaces (and a user namespace when not run as
@@ -34,28 +58,68 @@ with a clean environment: PATH=/usr/sbin:/usr/bin:/sbin:/bin, HOME from
 the user's entry, and each --env. It reads sock's stdin and writes to
 its stdout and stderr. Without root, only root can be used inside.
 
+A /dev/pts of its own (a new devpts instance, /dev/ptmx linked to it)
+lets programs that need a pty work. Each --bind HOST:DEST mounts a host
+file or directory at DEST inside the SOCK (read-only with :ro); DEST is
+resolved inside the SOCK, never through a symlink out of it, and a
+missing mount point is created for the run and removed afterwards.
+
+--ephemeral runs CMD on a throwaway writable layer (overlayfs, kept in
+a temporary folder under $TMPDIR and deleted afterwards): whatever CMD
+writes is lost, the SOCK is left exactly as it was, and many runs may
+share one SOCK at once. Without root it needs Linux 5.11 or later.
+
+SIGINT or SIGTERM stops the run: everything inside is killed, the
+mounts and the temporary layer are removed, and sock exits 128+N.
+
 Exit codes: CMD's own exit status when it ran (128+N when signal N
 killed it), 127 when CMD is not found in the SOCK, 126 when it is not
 executable, 1 unknown user or group, 2 bad command line, 3 the SOCK
-could not be entered (no namespaces, a mount or chroot failed).`,
+could not be entered (no namespaces, a mount or chroot failed), 130 or
+143 interrupted by SIGINT or SIGTERM.`,
 		Example: `  sock run --root /srv/socks/webapp -- rpm -qa
-  sock run --root /srv/socks/webapp --user app:app -- /bin/sh -c 'id; ls -l ~'`,
+  sock run --root /srv/socks/webapp --user app:app -- /bin/sh -c 'id; ls -l ~'
+  sock run --root /srv/socks/webapp --ephemeral --bind ./conf:/etc/webapp:ro -- webapp --check`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.root == "" {
 				return usageError{errors.New("--root is required")}
 			}
+			var binds []sandbox.Bind
+			for _, v := range f.binds {
+				b, err := parseBind(v)
+				if err != nil {
+					return usageError{err}
+				}
+				binds = append(binds, b)
+			}
 			if err := sandbox.Available(f.root); err != nil {
 				return envError{err}
 			}
-			res, err := sandbox.Run(cmd.Context(), f.root, args, sandbox.Options{
-				User:   f.user,
-				Env:    f.env,
-				Stdin:  stdin,
-				Stdout: stdout,
-				Stderr: stderr,
-				Logger: g.logger(stderr),
+			// sock run cleans up after a signal whoever calls it: the
+			// context ends the sandbox, Run removes what it made, and
+			// the signal is remembered for the exit code.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := sandbox.Run(ctx, f.root, args, sandbox.Options{
+				User:      f.user,
+				Env:       f.env,
+				Binds:     binds,
+				Ephemeral: f.ephemeral,
+				Stdin:     stdin,
+				Stdout:    stdout,
+				Stderr:    stderr,
+				Logger:    g.logger(stderr),
 			})
+			select {
+			case s := <-sigs:
+				fmt.Fprintf(stderr, "sock: run interrupted by %v\n", s)
+				return reportedError{code: 128 + int(s.(syscall.Signal))}
+			default:
+			}
 			var (
 				ee *sandbox.ExecError
 				ue *sandbox.UnknownUserError
@@ -77,6 +141,8 @@ could not be entered (no namespaces, a mount or chroot failed).`,
 	c.Flags().StringVar(&f.root, "root", "", "the SOCK to enter: `DIR`")
 	c.Flags().StringVar(&f.user, "user", "", "run as `USER[:GROUP]` of the SOCK (default root)")
 	c.Flags().StringArrayVar(&f.env, "env", nil, "add `KEY=VALUE` to the environment (repeatable)")
+	c.Flags().StringArrayVar(&f.binds, "bind", nil, "mount host path at `HOST:DEST[:ro]` inside the SOCK (repeatable)")
+	c.Flags().BoolVar(&f.ephemeral, "ephemeral", false, "run on a throwaway layer: the SOCK is left unchanged")
 	// Everything after CMD belongs to CMD, even without "--".
 	c.Flags().SetInterspersed(false)
 	return c

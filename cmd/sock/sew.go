@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,7 @@ func newSewCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		locked     bool
 		lockFile   string
 		jobs       int
+		hooksDir   string
 	)
 	c := &cobra.Command{
 		Use:   "sew NAIL --root DIR",
@@ -91,6 +93,12 @@ failure (the SOCK is left resumable: run sew again).`,
 					return usageError{fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a positive number of seconds", v)}
 				}
 			}
+			if hooksDir != "" {
+				// --hooks replaces the nail's hooks_dir.
+				if foot.HooksDir, err = filepath.Abs(hooksDir); err != nil {
+					return err
+				}
+			}
 			log := g.logger(stderr)
 			sum, err := sew.Assemble(cmd.Context(), foot, root, sew.Options{
 				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, Locked: locked, Log: log},
@@ -117,6 +125,7 @@ failure (the SOCK is left resumable: run sew again).`,
 	nf.register(c.Flags())
 	c.Flags().StringVar(&root, "root", "", "the SOCK `DIR` to assemble")
 	c.Flags().IntVar(&jobs, "jobs", 8, "parallel downloads")
+	c.Flags().StringVar(&hooksDir, "hooks", "", "run the executables of `DIR` after assembly, in run-parts order (replaces the nail's hooks_dir)")
 	c.Flags().BoolVar(&force, "force", false, "build into a non-empty directory sew did not make")
 	c.Flags().BoolVar(&wait, "wait", false, "wait for another sew on DIR instead of failing")
 	c.Flags().StringVar(&scripts, "scripts", sew.ScriptsAuto, "run scriptlets: auto, always or never")
