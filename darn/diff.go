@@ -15,6 +15,7 @@ import (
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/solve"
 	"github.com/sock-project/sock/internal/yum"
+	"github.com/sock-project/sock/sew"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -215,7 +216,7 @@ func (r *Report) declare(ctx context.Context, foot *toe.Foot, idx *index, opts O
 	}
 	var fetcher *yum.Fetcher
 	for _, spec := range foot.Rpms {
-		loc, isFile := rpmLocation(spec, foot.MrepoURL)
+		loc, isFile := sew.RPMLocation(spec, foot.MrepoURL)
 		if !isFile {
 			d, err := solve.ParseDep(spec)
 			if err != nil {
@@ -255,24 +256,6 @@ func (r *Report) declare(ctx context.Context, foot *toe.Foot, idx *index, opts O
 
 func samePin(p *yum.Package, pin toe.Rpm) bool {
 	return p.Name == pin.Name && int(p.Epoch) == pin.Epoch && p.Version == pin.Version && p.Release == pin.Release && p.Arch == pin.Arch
-}
-
-// rpmLocation tells whether an rpms entry names a package file and
-// where it is, with sew's rules: a URL, an absolute path (toe made local
-// paths absolute), or a path ending in .rpm relative to mrepo_url.
-func rpmLocation(spec, mrepo string) (string, bool) {
-	switch {
-	case strings.Contains(spec, "://"):
-		return spec, true
-	case !strings.HasSuffix(spec, ".rpm") || strings.ContainsAny(spec, " <>=()"):
-		return "", false
-	case filepath.IsAbs(spec):
-		return spec, true
-	case mrepo == "":
-		return "", true
-	default:
-		return strings.TrimSuffix(mrepo, "/") + "/" + strings.TrimPrefix(spec, "./"), true
-	}
 }
 
 // readRpm reads the header of the package at loc (a local path or a

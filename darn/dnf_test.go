@@ -1,7 +1,6 @@
 package darn
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -12,28 +11,6 @@ import (
 
 	"github.com/sock-project/sock/internal/rpmtest"
 )
-
-// dnfInstall installs spec into root with dnf --installroot from the
-// repository at dir.
-func dnfInstall(t *testing.T, root, dir string, spec ...string) {
-	t.Helper()
-	dnf := rpmtest.NeedTool(t, "dnf")
-	home := t.TempDir()
-	// Debian's rpm keeps its database in ~/.rpmdb unless told otherwise.
-	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{
-		"--installroot=" + root, "--setopt=reposdir=/nonexistent", "--setopt=cachedir=/var/cache/dnf",
-		"--repofrompath=t,file://" + dir, "--repo=t", "--releasever=9", "--forcearch=x86_64",
-		"--setopt=gpgcheck=0", "-y", "-q", "install",
-	}, spec...)
-	cmd := exec.Command(dnf, args...)
-	cmd.Env = append(os.Environ(), "HOME="+home)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("dnf install: %v\n%s", err, out)
-	}
-}
 
 // pinsOf lists the lock as "NEVRA sha256".
 func pinsOf(l *Lock) []string {
@@ -80,7 +57,7 @@ func TestDarnDNFSock(t *testing.T) {
 	repo := t.TempDir()
 	appRepo(t, repo)
 	root := filepath.Join(t.TempDir(), "dnf")
-	dnfInstall(t, root, repo, "app")
+	rpmtest.DNFInstall(t, root, repo, "app")
 	foot := appFoot(rpmtest.Serve(t, repo))
 	cache := t.TempDir()
 

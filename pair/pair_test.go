@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sock-project/sock/internal/payload"
 	"github.com/sock-project/sock/internal/rpmtest"
 	"github.com/sock-project/sock/sew"
 	"github.com/sock-project/sock/toe"
@@ -484,28 +483,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-var encode = payload.EncodeCaps
-
-func TestDecodeCaps(t *testing.T) {
-	for _, text := range []string{"cap_net_raw=ep", "cap_chown,cap_kill=p cap_net_raw=eip", "cap_sys_admin=i"} {
-		t.Run(text, func(t *testing.T) {
-			b, err := encode(text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := decodeCaps(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			again, _ := encode(got)
-			if !bytes.Equal(b, again) {
-				t.Errorf("%q -> %q does not encode back to the same value", text, got)
-			}
-		})
-	}
-	if got, _ := func() (string, error) { b, _ := encode("cap_net_raw=ep"); return decodeCaps(b) }(); got != "cap_net_raw=ep" {
-		t.Errorf("cap_net_raw=ep decodes as %q", got)
-	}
 }

@@ -166,7 +166,7 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 				if err != nil {
 					return nil, fmt.Errorf("manifest entry %s: %w", e.Path, err)
 				}
-				if n.Caps, err = decodeCaps(b); err != nil {
+				if n.Caps, err = payload.DecodeCaps(b); err != nil {
 					return nil, fmt.Errorf("manifest entry %s: %w", e.Path, err)
 				}
 			}
@@ -267,5 +267,5 @@ func readCaps(host string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read capabilities of %s: %w", host, err)
 	}
-	return decodeCaps(buf[:n])
+	return payload.DecodeCaps(buf[:n])
 }

@@ -97,28 +97,6 @@ func fidelityRepo(t *testing.T, dir string) {
 	rpmtest.Createrepo(t, dir)
 }
 
-// dnfInstall installs spec into root with dnf --installroot from the
-// repository at dir: the oracle sew is held to.
-func dnfInstall(t *testing.T, root, dir string, spec ...string) {
-	t.Helper()
-	dnf := rpmtest.NeedTool(t, "dnf")
-	home := t.TempDir()
-	// Debian's rpm keeps its database in ~/.rpmdb unless told otherwise.
-	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{
-		"--installroot=" + root, "--setopt=reposdir=/nonexistent", "--setopt=cachedir=/var/cache/dnf", // inside the installroot, skipped below
-		"--repofrompath=t,file://" + dir, "--repo=t", "--releasever=9", "--forcearch=x86_64",
-		"--setopt=gpgcheck=0", "-y", "-q", "install",
-	}, spec...)
-	cmd := exec.Command(dnf, args...)
-	cmd.Env = append(os.Environ(), "HOME="+home)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("dnf install: %v\n%s", err, out)
-	}
-}
-
 // skipDNF are the paths dnf writes for itself, and sew's own state.
 var skipDNF = []string{"/var/lib/dnf", "/var/cache/dnf", "/var/log/dnf.log", "/var/log/dnf.librepo.log",
 	"/var/log/dnf.rpm.log", "/var/log/hawkey.log", "/var/lib/rpm", "/etc/dnf", "/.sock", "/var/lib/rpm-state", "/var/cache"}
@@ -157,7 +135,7 @@ func TestSameTreeAsDNF(t *testing.T) {
 	fidelityRepo(t, repo)
 
 	dnfRoot := filepath.Join(t.TempDir(), "dnf")
-	dnfInstall(t, dnfRoot, repo, "app")
+	rpmtest.DNFInstall(t, dnfRoot, repo, "app")
 
 	sockRoot := filepath.Join(t.TempDir(), "sock")
 	foot := &toe.Foot{
@@ -215,7 +193,7 @@ func TestSameTreeAsDNF(t *testing.T) {
 		t.Errorf("rpm -e libnone left its file: %v", err)
 	}
 	// dnf installs on top of sew's SOCK.
-	dnfInstall(t, sockRoot, repo, "libnone")
+	rpmtest.DNFInstall(t, sockRoot, repo, "libnone")
 	if d := cmp.Diff(rpmQA(t, dnfRoot), rpmQA(t, sockRoot)); d != "" {
 		t.Errorf("after rpm -e and dnf install on top, rpm -qa differs (-dnf +sew):\n%s", d)
 	}

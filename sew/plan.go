@@ -77,7 +77,7 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	var jobs []solve.Job
 	var extra []*yum.Package
 	for _, spec := range foot.Rpms {
-		loc, isFile := rpmLocation(spec, foot.MrepoURL)
+		loc, isFile := RPMLocation(spec, foot.MrepoURL)
 		if !isFile {
 			jobs = append(jobs, solve.Job{Spec: spec})
 			continue
@@ -152,10 +152,10 @@ func needsFilelists(e *solve.UnsatisfiableError) bool {
 	return strings.HasPrefix(e.Missing, "/")
 }
 
-// rpmLocation tells whether an rpms entry names a package file (a URL, an
+// RPMLocation tells whether an rpms entry names a package file (a URL, an
 // absolute path made so by toe, or a path relative to mrepo_url), and
 // where it is. Names and capabilities are not files.
-func rpmLocation(spec, mrepo string) (string, bool) {
+func RPMLocation(spec, mrepo string) (string, bool) {
 	switch {
 	case strings.Contains(spec, "://"):
 		return spec, true

@@ -61,7 +61,7 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 	repo := t.TempDir()
 	scriptletRepo(t, repo)
 	dnfRoot := filepath.Join(t.TempDir(), "dnf")
-	dnfInstall(t, dnfRoot, repo, "app", "badpost")
+	rpmtest.DNFInstall(t, dnfRoot, repo, "app", "badpost")
 
 	sockRoot := filepath.Join(t.TempDir(), "sock")
 	foot := &toe.Foot{Package: "s", Version: "1", Release: "1", Arch: "x86_64", Releasever: "9",

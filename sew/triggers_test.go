@@ -209,7 +209,7 @@ func TestTriggers(t *testing.T) {
 	t.Run("same as dnf", func(t *testing.T) {
 		rpmtest.NeedRoot(t)
 		dnfRoot := filepath.Join(t.TempDir(), "dnf")
-		dnfInstall(t, dnfRoot, repo, "late2")
+		rpmtest.DNFInstall(t, dnfRoot, repo, "late2")
 		want, err := os.ReadFile(filepath.Join(dnfRoot, trigLog))
 		if err != nil {
 			t.Fatal(err)

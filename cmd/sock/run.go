@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/sock-project/sock/internal/sandbox"
 )
@@ -116,15 +117,19 @@ could not be entered (no namespaces, a mount or chroot failed), 130 or
 			})
 			select {
 			case s := <-sigs:
-				fmt.Fprintf(stderr, "sock: run interrupted by %v\n", s)
-				return reportedError{code: 128 + int(s.(syscall.Signal))}
+				sig := s.(syscall.Signal)
+				fmt.Fprintf(stderr, "sock: run interrupted by %s; the SOCK is cleaned up\n", unix.SignalName(sig))
+				return reportedError{code: 128 + int(sig)}
 			default:
 			}
 			var (
 				ee *sandbox.ExecError
 				ue *sandbox.UnknownUserError
+				be *sandbox.BindError
 			)
 			switch {
+			case errors.As(err, &be):
+				return usageError{be}
 			case errors.As(err, &ee):
 				fmt.Fprintf(stderr, "sock: %v\n", err)
 				return reportedError{code: ee.ExitCode()}
@@ -141,7 +146,7 @@ could not be entered (no namespaces, a mount or chroot failed), 130 or
 	c.Flags().StringVar(&f.root, "root", "", "the SOCK to enter: `DIR`")
 	c.Flags().StringVar(&f.user, "user", "", "run as `USER[:GROUP]` of the SOCK (default root)")
 	c.Flags().StringArrayVar(&f.env, "env", nil, "add `KEY=VALUE` to the environment (repeatable)")
-	c.Flags().StringArrayVar(&f.binds, "bind", nil, "mount host path at `HOST:DEST[:ro]` inside the SOCK (repeatable)")
+	c.Flags().StringArrayVar(&f.binds, "bind", nil, "bind-mount host path HOST at DEST in the SOCK: `HOST:DEST[:ro]`, read-only with :ro (repeatable)")
 	c.Flags().BoolVar(&f.ephemeral, "ephemeral", false, "run on a throwaway layer: the SOCK is left unchanged")
 	// Everything after CMD belongs to CMD, even without "--".
 	c.Flags().SetInterspersed(false)

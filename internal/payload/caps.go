@@ -3,6 +3,7 @@ package payload
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -112,4 +113,59 @@ func capNumber(name string) (int, error) {
 		return n, nil
 	}
 	return 0, fmt.Errorf("unknown capability %q", name)
+}
+
+// DecodeCaps turns a security.capability value (revision 2 or 3) into
+// text that cap_from_text, and so rpm's FILECAPS, reads back to the same
+// value: capabilities with the same flags are grouped, groups ordered by
+// their lowest capability ("cap_net_raw=ep", "cap_chown,cap_kill=p
+// cap_net_raw=ei"). It is EncodeCaps's inverse up to that canonical form:
+// pair passes both a root build's xattr and a rootless build's manifest
+// text (encoded first) through it, so that equal capabilities give equal
+// text.
+func DecodeCaps(b []byte) (string, error) {
+	if len(b) < 20 {
+		return "", fmt.Errorf("capabilities: %d bytes, want at least 20", len(b))
+	}
+	magic := binary.LittleEndian.Uint32(b)
+	if rev := magic &^ 1; rev != 0x02000000 && rev != 0x03000000 {
+		return "", fmt.Errorf("capabilities: unknown revision %#x", magic)
+	}
+	perm := uint64(binary.LittleEndian.Uint32(b[4:])) | uint64(binary.LittleEndian.Uint32(b[12:]))<<32
+	inh := uint64(binary.LittleEndian.Uint32(b[8:])) | uint64(binary.LittleEndian.Uint32(b[16:]))<<32
+	eff := magic&1 != 0
+	groups := map[string][]int{}
+	for i := 0; i < 64; i++ {
+		var flags string
+		if eff && (perm|inh)&(1<<i) != 0 {
+			flags += "e"
+		}
+		if inh&(1<<i) != 0 {
+			flags += "i"
+		}
+		if perm&(1<<i) != 0 {
+			flags += "p"
+		}
+		if flags != "" {
+			groups[flags] = append(groups[flags], i)
+		}
+	}
+	var clauses []string
+	order := make([]string, 0, len(groups))
+	for f := range groups {
+		order = append(order, f)
+	}
+	sort.Slice(order, func(i, j int) bool { return groups[order[i]][0] < groups[order[j]][0] })
+	for _, f := range order {
+		var names []string
+		for _, c := range groups[f] {
+			if c < len(capNames) {
+				names = append(names, capNames[c])
+			} else {
+				names = append(names, strconv.Itoa(c))
+			}
+		}
+		clauses = append(clauses, strings.Join(names, ",")+"="+f)
+	}
+	return strings.Join(clauses, " "), nil
 }

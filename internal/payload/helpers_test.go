@@ -3,8 +3,6 @@ package payload
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,111 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/rpmtest"
 )
-
-// node is what the tests compare of one path of a tree.
-type node struct {
-	Type   string
-	Mode   string // octal permission bits with setuid/setgid/sticky
-	UID    uint32
-	GID    uint32
-	Size   int64
-	SHA256 string
-	Link   string
-	MTime  int64 // 0 for directories: their times depend on later writes
-	Rdev   uint64
-	Links  string // other names of the same inode, sorted
-	Caps   string // hex of security.capability
-}
-
-// snapshot walks dir and describes every path below it but those under
-// skip (relative paths).
-func snapshot(t testing.TB, dir string, skip ...string) map[string]node {
-	t.Helper()
-	out := map[string]node{}
-	inodes := map[uint64][]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = "/" + filepath.ToSlash(rel)
-		if rel == "/." {
-			rel = "/"
-		}
-		for _, s := range skip {
-			if rel == s || strings.HasPrefix(rel, s+"/") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-		}
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
-			return err
-		}
-		n := node{Mode: fmt.Sprintf("%04o", st.Mode&0o7777), UID: st.Uid, GID: st.Gid}
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFDIR:
-			n.Type = "dir"
-		case unix.S_IFREG:
-			n.Type = "file"
-			n.Size = st.Size
-			n.MTime = st.Mtim.Sec
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(b)
-			n.SHA256 = hex.EncodeToString(sum[:])
-			if st.Nlink > 1 {
-				inodes[st.Ino] = append(inodes[st.Ino], rel)
-			}
-			buf := make([]byte, 64)
-			if m, err := unix.Lgetxattr(p, capXattr, buf); err == nil {
-				n.Caps = hex.EncodeToString(buf[:m])
-			}
-		case unix.S_IFLNK:
-			n.Type = "symlink"
-			n.Mode = ""
-			n.MTime = st.Mtim.Sec
-			n.Link, _ = os.Readlink(p)
-		case unix.S_IFCHR, unix.S_IFBLK:
-			n.Type = "dev"
-			n.MTime = st.Mtim.Sec
-			n.Rdev = st.Rdev
-		case unix.S_IFIFO:
-			n.Type = "fifo"
-			n.MTime = st.Mtim.Sec
-		default:
-			n.Type = "other"
-		}
-		out[rel] = n
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, names := range inodes {
-		sort.Strings(names)
-		for _, name := range names {
-			n := out[name]
-			n.Links = strings.Join(names, " ")
-			out[name] = n
-		}
-	}
-	return out
-}
 
 // rpmInstall installs pkg into root with rpm itself, as the oracle.
 func rpmInstall(t testing.TB, root, pkg string) {

@@ -254,7 +254,7 @@ func TestStripped(t *testing.T) {
 		t.Fatal(err)
 	}
 	unpackInto(t, plain, pkgFile, Options{})
-	if diff := cmp.Diff(snapshot(t, plain), snapshot(t, stripped)); diff != "" {
+	if diff := cmp.Diff(rpmtest.Snapshot(t, plain), rpmtest.Snapshot(t, stripped)); diff != "" {
 		t.Errorf("stripped unpack differs (-newc +stripped):\n%s", diff)
 	}
 }

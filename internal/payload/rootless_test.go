@@ -83,7 +83,7 @@ func TestRootless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := snapshot(t, ours, "/var/lib/rpm", "/"+manifest.Dir)
+	got := rpmtest.Snapshot(t, ours, "/var/lib/rpm", "/"+manifest.Dir)
 	for p, n := range got {
 		if n.UID != uint32(uid) {
 			t.Errorf("%s: uid %d, want the invoking user's %d", p, n.UID, uid)
@@ -109,7 +109,7 @@ func TestRootless(t *testing.T) {
 		}
 		got[e.Path] = n
 	}
-	want := snapshot(t, theirs, "/var/lib/rpm")
+	want := rpmtest.Snapshot(t, theirs, "/var/lib/rpm")
 	for p, n := range want {
 		if n.Type == "dev" {
 			n.MTime = 0 // never made without root; the manifest keeps no time

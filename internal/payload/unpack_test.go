@@ -98,8 +98,8 @@ func TestUnpackMatchesRPM(t *testing.T) {
 			seedRoot(t, theirs)
 			res := unpackInto(t, ours, pkg, Options{})
 			rpmInstall(t, theirs, pkg)
-			got := snapshot(t, ours, "/var/lib/rpm")
-			want := snapshot(t, theirs, "/var/lib/rpm")
+			got := rpmtest.Snapshot(t, ours, "/var/lib/rpm")
+			want := rpmtest.Snapshot(t, theirs, "/var/lib/rpm")
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("tree differs from rpm's (-rpm +ours):\n%s", diff)
 			}

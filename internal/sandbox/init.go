@@ -27,6 +27,12 @@ type initConfig struct {
 	User     string
 	Env      []string
 	Dir      string
+	// Binds are mounted in order, after /proc, /dev and /sys.
+	Binds []initBind `json:",omitempty"`
+	// Layer, when set, is the ephemeral layer's folder (lower, upper,
+	// work, merged), made by Run outside the SOCK: the run chroots into
+	// an overlay of the SOCK instead of the SOCK itself.
+	Layer string `json:",omitempty"`
 	// Script, when set, makes the init write Body to a temporary file
 	// inside the SOCK and append its name and Args to Argv, as rpm does.
 	Script *scriptJob
@@ -47,6 +53,8 @@ type initStatus struct {
 	Path   string `json:",omitempty"`
 	Code   int
 	Signal int `json:",omitempty"`
+	// Warnings name what the init could not provide but ran without.
+	Warnings []string `json:",omitempty"`
 }
 
 // Kinds of failure the init reports.
@@ -79,8 +87,10 @@ func initMain() int {
 	unix.CloseOnExec(4)
 	cfgFile := os.NewFile(3, "sandbox-config")
 	statusFile := os.NewFile(4, "sandbox-status")
+	var warnings []string
 	report := func(st initStatus) int {
 		st.Done = true
+		st.Warnings = warnings
 		json.NewEncoder(statusFile).Encode(&st)
 		statusFile.Close()
 		if st.Kind != "" && st.Code == 0 {
@@ -96,7 +106,8 @@ func initMain() int {
 	if cfg.Probe {
 		return report(initStatus{})
 	}
-	if err := setupRoot(cfg.Root); err != nil {
+	warnings, err := setupRoot(&cfg)
+	if err != nil {
 		return report(initStatus{Kind: kindSetup, Err: err.Error()})
 	}
 	cred, home, err := resolveUser(cfg.User, cfg.Rootless)

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,41 +23,147 @@ var devLinks = [][2]string{
 }
 
 // setupRoot runs in the sandbox init, in its own mount namespace: it makes
-// every mount private (so nothing propagates back to the host), mounts
-// /proc, /dev and /sys under root, and chroots into it.
-func setupRoot(root string) error {
+// every mount private (so nothing propagates back to the host), puts the
+// ephemeral layer over root when asked, mounts /proc, /dev, /sys and the
+// binds under root, and chroots into it. It returns warnings about what
+// could not be provided but does not stop the run.
+func setupRoot(cfg *initConfig) ([]string, error) {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make mounts private: %w", err)
+		return nil, fmt.Errorf("make mounts private: %w", err)
+	}
+	root := cfg.Root
+	if cfg.Layer != "" {
+		merged, err := mountLayer(root, cfg.Layer, cfg.Rootless)
+		if err != nil {
+			return nil, err
+		}
+		root = merged
+		// The mount points go into the throwaway upper layer.
+		if _, err := prepareMountPoints(root); err != nil {
+			return nil, err
+		}
 	}
 	proc := filepath.Join(root, "proc")
 	if err := unix.Mount("proc", proc, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return fmt.Errorf("mount /proc: %w", err)
+		return nil, fmt.Errorf("mount /proc: %w", err)
 	}
-	if err := setupDev(filepath.Join(root, "dev")); err != nil {
-		return err
+	warnings, err := setupDev(filepath.Join(root, "dev"))
+	if err != nil {
+		return nil, err
 	}
 	if err := setupSys(filepath.Join(root, "sys")); err != nil {
-		return err
+		return nil, err
+	}
+	for _, b := range cfg.Binds {
+		if cfg.Layer != "" || b.underDev() {
+			// Made in the upper layer or in the tmpfs /dev, both of
+			// which vanish with the run: nothing to undo.
+			if _, err := makeMountPoint(root, b.Dest, b.Dir); err != nil {
+				return nil, fmt.Errorf("bind %s: %w", b.Host, err)
+			}
+		}
+		if err := mountBind(root, b); err != nil {
+			return nil, err
+		}
 	}
 	if err := unix.Chroot(root); err != nil {
-		return fmt.Errorf("chroot: %w", err)
+		return nil, fmt.Errorf("chroot: %w", err)
 	}
 	if err := os.Chdir("/"); err != nil {
-		return fmt.Errorf("chdir /: %w", err)
+		return nil, fmt.Errorf("chdir /: %w", err)
+	}
+	return warnings, nil
+}
+
+// mountLayer mounts an overlayfs with root as its lower layer and the
+// upper and work directories in layer (made by Run, outside the SOCK),
+// and returns where it is mounted. Root is first bound to layer/lower and
+// every path is given relative to layer, so that no comma or colon in
+// the SOCK's path can be read as an overlay option.
+func mountLayer(root, layer string, rootless bool) (string, error) {
+	if err := os.Chdir(layer); err != nil {
+		return "", fmt.Errorf("ephemeral layer: %w", err)
+	}
+	if err := unix.Mount(root, "lower", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return "", fmt.Errorf("ephemeral layer: bind the SOCK: %w", err)
+	}
+	opts := "lowerdir=lower,upperdir=upper,workdir=work"
+	if rootless {
+		// trusted.* xattrs are root's alone; in a user namespace overlayfs
+		// keeps its whiteouts and opaque marks in user.* ones instead.
+		opts += ",userxattr"
+	}
+	if err := unix.Mount("overlay", "merged", "overlay", 0, opts); err != nil {
+		why := "--ephemeral needs overlayfs"
+		if rootless {
+			why += " in an unprivileged user namespace (Linux 5.11 or later, and upper and work directories on a filesystem that supports user xattrs; try TMPDIR on another filesystem, or run as root)"
+		}
+		return "", fmt.Errorf("%s: mount overlay on %s: %w", why, filepath.Join(layer, "merged"), err)
+	}
+	return filepath.Join(layer, "merged"), nil
+}
+
+// mountBind binds b.Host at b.Dest inside root. The mount point is
+// opened with openat2's RESOLVE_IN_ROOT and the mount made on that file
+// descriptor, so a symlink in the SOCK cannot carry it out of the root.
+func mountBind(root string, b initBind) error {
+	rootfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bind %s: open %s: %w", b.Host, root, err)
+	}
+	defer unix.Close(rootfd)
+	fd, err := resolveInRoot(rootfd, b.Dest, unix.O_PATH)
+	if err != nil {
+		return fmt.Errorf("bind %s: mount point /%s: %w", b.Host, b.Dest, err)
+	}
+	// MS_REC: in a user namespace a bind without the mounts beneath is
+	// refused when they are locked, and with them the host's view is kept.
+	err = unix.Mount(b.Host, fdPath(fd), "", unix.MS_BIND|unix.MS_REC, "")
+	unix.Close(fd)
+	if err != nil {
+		return fmt.Errorf("bind %s on /%s: %w", b.Host, b.Dest, err)
+	}
+	if !b.ReadOnly {
+		return nil
+	}
+	// Reopen: the old descriptor is the covered mount point, not the
+	// root of the new mount that must be made read-only.
+	fd, err = resolveInRoot(rootfd, b.Dest, unix.O_PATH)
+	if err != nil {
+		return fmt.Errorf("bind %s: mount point /%s: %w", b.Host, b.Dest, err)
+	}
+	defer unix.Close(fd)
+	if err := makeReadOnly(fd); err != nil {
+		return fmt.Errorf("bind %s on /%s read-only: %w", b.Host, b.Dest, err)
 	}
 	return nil
 }
 
+func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// makeReadOnly makes the mount at fd, and every mount beneath it,
+// read-only. mount_setattr (Linux 5.12) does it in one step and leaves
+// the other flags alone; the older remount must repeat the flags the
+// host locked (nosuid, nodev, noexec, atime), or a user namespace is
+// refused, and covers the top mount only.
+func makeReadOnly(fd int) error {
+	err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	if err == nil || !errors.Is(err, unix.ENOSYS) {
+		return err
+	}
+	return remountReadOnly(fdPath(fd))
+}
+
 // setupDev mounts a small tmpfs on dev and binds the host's harmless
 // character devices into it; the SOCK's own /dev stays hidden beneath.
-func setupDev(dev string) error {
+func setupDev(dev string) ([]string, error) {
 	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755,size=1m"); err != nil {
-		return fmt.Errorf("mount /dev: %w", err)
+		return nil, fmt.Errorf("mount /dev: %w", err)
 	}
 	for _, name := range devNodes {
 		target := filepath.Join(dev, name)
 		if err := os.WriteFile(target, nil, 0o666); err != nil {
-			return fmt.Errorf("create /dev/%s: %w", name, err)
+			return nil, fmt.Errorf("create /dev/%s: %w", name, err)
 		}
 		if err := unix.Mount("/dev/"+name, target, "", unix.MS_BIND, ""); err != nil {
 			// A host without a controlling tty device (some containers)
@@ -64,23 +172,33 @@ func setupDev(dev string) error {
 				os.Remove(target)
 				continue
 			}
-			return fmt.Errorf("bind /dev/%s: %w", name, err)
+			return nil, fmt.Errorf("bind /dev/%s: %w", name, err)
 		}
 	}
 	for _, l := range devLinks {
 		if err := os.Symlink(l[1], filepath.Join(dev, l[0])); err != nil {
-			return fmt.Errorf("create /dev/%s: %w", l[0], err)
+			return nil, fmt.Errorf("create /dev/%s: %w", l[0], err)
 		}
 	}
 	for _, d := range []string{"pts", "shm"} {
 		if err := os.Mkdir(filepath.Join(dev, d), 0o755); err != nil {
-			return fmt.Errorf("create /dev/%s: %w", d, err)
+			return nil, fmt.Errorf("create /dev/%s: %w", d, err)
 		}
 	}
 	if err := unix.Mount("tmpfs", filepath.Join(dev, "shm"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
-		return fmt.Errorf("mount /dev/shm: %w", err)
+		return nil, fmt.Errorf("mount /dev/shm: %w", err)
 	}
-	return nil
+	// A devpts instance of our own: the SOCK's ptys are its own, and the
+	// host's are out of sight. Unprivileged user namespaces may mount one
+	// since Linux 4.7; where that is refused, the run goes on without.
+	pts := filepath.Join(dev, "pts")
+	if err := unix.Mount("devpts", pts, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"); err != nil {
+		return []string{fmt.Sprintf("no /dev/pts in the SOCK, programs needing a pty will fail: mount devpts: %v", err)}, nil
+	}
+	if err := os.Symlink("pts/ptmx", filepath.Join(dev, "ptmx")); err != nil {
+		return nil, fmt.Errorf("create /dev/ptmx: %w", err)
+	}
+	return nil, nil
 }
 
 // setupSys mounts a read-only sysfs on sys. A fresh sysfs needs a network
@@ -95,11 +213,19 @@ func setupSys(sys string) error {
 	if err := unix.Mount("/sys", sys, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("mount /sys: %w", err)
 	}
-	// A remount must repeat the flags the host locked on the original
-	// mount (nosuid, nodev, noexec), or the kernel refuses it.
+	if err := remountReadOnly(sys); err != nil {
+		return fmt.Errorf("make /sys read-only: %w", err)
+	}
+	return nil
+}
+
+// remountReadOnly remounts the bind mount at p read-only. A remount must
+// repeat the flags the host locked on the original mount (nosuid, nodev,
+// noexec, atime), or the kernel refuses it in a user namespace.
+func remountReadOnly(p string) error {
 	var st unix.Statfs_t
-	if err := unix.Statfs(sys, &st); err != nil {
-		return fmt.Errorf("statfs /sys: %w", err)
+	if err := unix.Statfs(p, &st); err != nil {
+		return fmt.Errorf("statfs: %w", err)
 	}
 	rflags := uintptr(unix.MS_REMOUNT | unix.MS_BIND | unix.MS_RDONLY)
 	for _, f := range [][2]uintptr{
@@ -114,8 +240,5 @@ func setupSys(sys string) error {
 			rflags |= f[1]
 		}
 	}
-	if err := unix.Mount("", sys, "", rflags, ""); err != nil {
-		return fmt.Errorf("make /sys read-only: %w", err)
-	}
-	return nil
+	return unix.Mount("", p, "", rflags, "")
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -33,7 +34,15 @@ type Options struct {
 	Stdin io.Reader
 	// Stdout and Stderr receive the command's output; nil discards it.
 	Stdout, Stderr io.Writer
-	// Logger gets one debug line per run; nil logs nothing.
+	// Binds are host paths mounted into the SOCK for the run, in order.
+	Binds []Bind
+	// Ephemeral runs the command on a throwaway writable layer over the
+	// SOCK (overlayfs; its upper layer in a temporary folder under
+	// os.TempDir, removed afterwards), so that the SOCK itself is left
+	// exactly as it was and many runs can share one SOCK at once.
+	Ephemeral bool
+	// Logger gets one debug line per run, and a warning for anything the
+	// SOCK had to go without (such as /dev/pts); nil logs nothing.
 	Logger *slog.Logger
 }
 
@@ -95,7 +104,12 @@ func Run(ctx context.Context, root string, argv []string, opts Options) (Result,
 	if len(argv) == 0 {
 		return Result{}, errors.New("run: no command")
 	}
-	return enter(ctx, root, &initConfig{Argv: argv, User: opts.User, Env: opts.Env, Dir: opts.Dir}, opts)
+	binds, err := checkBinds(opts.Binds)
+	if err != nil {
+		return Result{}, &EnterError{Root: root, Err: err}
+	}
+	cfg := &initConfig{Argv: argv, User: opts.User, Env: opts.Env, Dir: opts.Dir, Binds: binds}
+	return enter(ctx, root, cfg, opts)
 }
 
 // Available reports whether a SOCK at root can be entered here: root must
@@ -165,21 +179,46 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	cfg.Root = abs
 	cfg.Rootless = os.Geteuid() != 0
 
-	before, statErr := os.Stat(abs)
-	created, err := prepareMountPoints(abs)
-	// Directories made only to mount on are removed again, and the
-	// root's mtime put back, so that a run leaves the tree as it found
-	// it (a reproducible pair after a sock run depends on it).
-	defer func() {
-		for i := len(created) - 1; i >= 0; i-- {
-			os.Remove(created[i])
+	if opts.Ephemeral {
+		layer, err := makeLayer()
+		if err != nil {
+			return Result{}, &EnterError{Root: root, Err: err}
 		}
-		if len(created) > 0 && statErr == nil {
-			os.Chtimes(abs, before.ModTime(), before.ModTime())
+		defer removeLayer(layer, opts.Logger)
+		cfg.Layer = layer
+	} else {
+		before, statErr := os.Stat(abs)
+		created, err := prepareMountPoints(abs)
+		// Directories made only to mount on are removed again, and the
+		// root's mtime put back, so that a run leaves the tree as it found
+		// it (a reproducible pair after a sock run depends on it).
+		defer func() {
+			for i := len(created) - 1; i >= 0; i-- {
+				os.Remove(created[i])
+			}
+			if len(created) > 0 && statErr == nil {
+				os.Chtimes(abs, before.ModTime(), before.ModTime())
+			}
+		}()
+		if err != nil {
+			return Result{}, &EnterError{Root: root, Err: err}
 		}
-	}()
-	if err != nil {
-		return Result{}, &EnterError{Root: root, Err: err}
+		for _, b := range cfg.Binds {
+			if b.underDev() {
+				continue
+			}
+			made, err := makeMountPoint(abs, b.Dest, b.Dir)
+			// Deferred one by one: a later failure must not keep the
+			// earlier mount points.
+			defer func() {
+				if err := removeMountPoints(abs, made); err != nil && opts.Logger != nil {
+					opts.Logger.Warn("sandbox: "+err.Error(), "root", abs)
+				}
+			}()
+			if err != nil {
+				return Result{}, &EnterError{Root: root, Err: fmt.Errorf("bind %s: %w", b.Host, err)}
+			}
+		}
 	}
 
 	start := time.Now()
@@ -195,6 +234,9 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	res := Result{Duration: time.Since(start)}
 	if opts.Logger != nil {
 		opts.Logger.Debug("sandbox: ran", "root", abs, "argv", cfg.Argv, "duration", res.Duration)
+		for _, w := range st.Warnings {
+			opts.Logger.Warn("sandbox: " + w)
+		}
 	}
 	if ctx.Err() != nil {
 		return res, &EnterError{Root: root, Err: ctx.Err()}
@@ -318,4 +360,41 @@ func readStatus(r io.Reader) (initStatus, error) {
 		return st, fmt.Errorf("read sandbox report: %w", err)
 	}
 	return st, nil
+}
+
+// makeLayer makes the folder of an ephemeral layer under os.TempDir:
+// lower (where the init binds the SOCK), upper and work (overlayfs wants
+// both on one filesystem) and merged (the chroot).
+func makeLayer() (string, error) {
+	dir, err := os.MkdirTemp("", "sock-ephemeral-")
+	if err != nil {
+		return "", fmt.Errorf("ephemeral layer: %w", err)
+	}
+	for _, d := range []string{"lower", "upper", "work", "merged"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("ephemeral layer: %w", err)
+		}
+	}
+	return dir, nil
+}
+
+// removeLayer deletes an ephemeral layer once its mount namespace is
+// gone. overlayfs leaves work/work mode 0, and the command may have left
+// read-only directories in upper: without root (no CAP_DAC_OVERRIDE),
+// they are opened up before the removal is tried again.
+func removeLayer(dir string, log *slog.Logger) {
+	err := os.RemoveAll(dir)
+	if err != nil {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if d != nil && d.IsDir() {
+				os.Chmod(p, 0o700)
+			}
+			return nil
+		})
+		err = os.RemoveAll(dir)
+	}
+	if err != nil && log != nil {
+		log.Warn("sandbox: remove ephemeral layer: "+err.Error(), "dir", dir)
+	}
 }

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 var rootlessChild = os.Getenv("SOCK_TEST_ROOTLESS_CHILD") == "1"
 
 // busyboxApplets get a symlink to /bin/busybox in test SOCKs.
-var busyboxApplets = []string{"sh", "id", "cat", "ls", "echo", "touch", "mount", "env", "sleep", "test", "wc", "head", "readlink", "pwd"}
+var busyboxApplets = []string{"sh", "id", "cat", "ls", "echo", "touch", "mount", "env", "sleep", "test", "wc", "head", "readlink", "pwd", "rm", "mkdir", "chmod", "true"}
 
 // newSock lays out a tiny SOCK: a static busybox with applet links, an
 // /etc/passwd and /etc/group with root and app (uid 500), and no /proc,
@@ -359,7 +359,8 @@ func TestRootless(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sandbox tests as %s: %v\n%s", name, err, out)
 	}
-	for _, want := range []string{"--- PASS: TestRunID", "--- PASS: TestRunConfined", "--- PASS: TestScriptletShell", "--- PASS: TestScriptletLua"} {
+	for _, want := range []string{"--- PASS: TestRunID", "--- PASS: TestRunConfined", "--- PASS: TestScriptletShell", "--- PASS: TestScriptletLua",
+		"--- PASS: TestRunBind", "--- PASS: TestRunPts", "--- PASS: TestRunEphemeral", "--- PASS: TestRunEphemeralConcurrent", "--- PASS: TestRunInterrupted"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("as %s: no %q in:\n%s", name, want, out)
 		}
