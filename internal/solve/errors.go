@@ -109,7 +109,7 @@ func (s *solver) chain(id int32) []string {
 		if r.Kind == Requested || r.By == nil {
 			break
 		}
-		by := s.p.index[r.By]
+		by, _ := s.p.indexOf(r.By)
 		verb := "requires"
 		if r.Kind == Recommended {
 			verb = "recommends"
@@ -203,8 +203,8 @@ func (s *solver) near(dep string) []string {
 		}
 	}
 	for _, pr := range s.p.provides[d.Name] {
-		if !Overlaps(pr.dep, d) {
-			add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep)))
+		if !Overlaps(pr.dep(d.Name), d) {
+			add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(d.Name))))
 		}
 	}
 	prefix := d.Name
@@ -229,7 +229,7 @@ func (s *solver) near(dep string) []string {
 		}
 		for _, pr := range s.p.provides[n] {
 			if s.allowed[pr.pkg] {
-				add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep)))
+				add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(n))))
 				break
 			}
 		}

@@ -3,6 +3,7 @@ package solve
 import (
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/sock-project/sock/internal/yum"
 )
@@ -13,8 +14,12 @@ import (
 // name) that propagation and libsolv's policy need. Building it is
 // linear in the number of dependency entries.
 type Pool struct {
-	pkgs  []*yum.Package
-	index map[*yum.Package]int32
+	pkgs []*yum.Package
+	// index maps a package back to its id; built on first use (a job
+	// naming a package, an error's chain), which a plain resolve of names
+	// never needs.
+	indexOnce sync.Once
+	index     map[*yum.Package]int32
 
 	provides map[string][]provide
 	files    map[string][]int32
@@ -31,9 +36,17 @@ type Pool struct {
 	provNames []string // sorted provide names, built on demand for near matches
 }
 
+// provide is one Provides entry under its name (the map key): 24 bytes
+// where a whole yum.Dep would take 48, for every entry of the repository.
 type provide struct {
-	pkg int32
-	dep yum.Dep
+	pkg   int32
+	flags yum.DepFlags
+	evr   string
+}
+
+// dep returns the entry as a dependency named name.
+func (pr provide) dep(name string) yum.Dep {
+	return yum.Dep{Name: name, Flags: pr.flags, EVR: pr.evr}
 }
 
 // NewPool indexes pkgs. The slice order is libsolv's tie-break of last
@@ -41,10 +54,11 @@ type provide struct {
 // order the user declared them and packages in metadata order.
 func NewPool(pkgs []*yum.Package) *Pool {
 	p := &Pool{
-		pkgs:          pkgs,
-		index:         make(map[*yum.Package]int32, len(pkgs)),
-		provides:      make(map[string][]provide, len(pkgs)*4),
-		files:         make(map[string][]int32, len(pkgs)),
+		pkgs: pkgs,
+		// About 1.5 distinct provided names per package in a distribution
+		// (98,000 for Debian's 63,666); primary lists few files.
+		provides:      make(map[string][]provide, len(pkgs)*3/2),
+		files:         map[string][]int32{},
 		names:         make(map[string][]int32, len(pkgs)),
 		conflictsBy:   map[string][]int32{},
 		obsoletesBy:   map[string][]int32{},
@@ -55,23 +69,19 @@ func NewPool(pkgs []*yum.Package) *Pool {
 	repos := map[string]bool{}
 	for i, pkg := range pkgs {
 		id := int32(i)
-		p.index[pkg] = id
 		repos[pkg.Repo] = true
 		p.names[pkg.Name] = append(p.names[pkg.Name], id)
 		self := false
 		for _, d := range pkg.Provides {
-			p.provides[d.Name] = append(p.provides[d.Name], provide{id, d})
-			if d.Name == pkg.Name && d.Flags == "EQ" {
+			p.provides[d.Name] = append(p.provides[d.Name], provide{id, d.Flags, d.EVR})
+			if d.Name == pkg.Name && d.Flags == yum.DepEQ {
 				self = true
 			}
 		}
 		if !self {
 			// Every rpm provides "name = epoch:version-release"; repodata
 			// lists it, hand-made packages may not.
-			p.provides[pkg.Name] = append(p.provides[pkg.Name], provide{id, yum.Dep{
-				Name: pkg.Name, Flags: "EQ", Epoch: strconv.FormatUint(uint64(pkg.Epoch), 10),
-				Version: pkg.Version, Release: pkg.Release,
-			}})
+			p.provides[pkg.Name] = append(p.provides[pkg.Name], provide{id, yum.DepEQ, yum.PackEVR(strconv.FormatUint(uint64(pkg.Epoch), 10), pkg.Version, pkg.Release)})
 		}
 		for _, f := range pkg.Files {
 			p.files[f] = append(p.files[f], id)
@@ -87,6 +97,18 @@ func NewPool(pkgs []*yum.Package) *Pool {
 	}
 	sort.Strings(p.repos)
 	return p
+}
+
+// indexOf returns pkg's id in the pool.
+func (p *Pool) indexOf(pkg *yum.Package) (int32, bool) {
+	p.indexOnce.Do(func() {
+		p.index = make(map[*yum.Package]int32, len(p.pkgs))
+		for i, q := range p.pkgs {
+			p.index[q] = int32(i)
+		}
+	})
+	id, ok := p.index[pkg]
+	return id, ok
 }
 
 // indexNames records id under every capability name deps mention,
@@ -130,7 +152,7 @@ func (p *Pool) whatProvides(d yum.Dep, buf []int32) []int32 {
 	out := buf[:0]
 	last := int32(-1)
 	for _, pr := range p.provides[d.Name] {
-		if pr.pkg != last && Overlaps(pr.dep, d) {
+		if pr.pkg != last && Overlaps(pr.dep(d.Name), d) {
 			out = append(out, pr.pkg)
 			last = pr.pkg
 		}

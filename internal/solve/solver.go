@@ -200,7 +200,7 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 	for _, j := range req.Jobs {
 		jc := jobCands{job: j}
 		if j.Package != nil {
-			id, ok := p.index[j.Package]
+			id, ok := p.indexOf(j.Package)
 			if !ok {
 				return nil, fmt.Errorf("resolve %s: package is not in the pool", NEVRA(j.Package))
 			}
