@@ -202,7 +202,7 @@ func (s *solver) near(dep string) []string {
 			add(fmt.Sprintf("%s provides it but is excluded (arch %s, or an exclude)", NEVRA(s.p.pkgs[id]), s.p.pkgs[id].Arch))
 		}
 	}
-	for _, pr := range s.p.provides[d.Name] {
+	for _, pr := range s.p.providesOf(d.Name) {
 		if !Overlaps(pr.dep(d.Name), d) {
 			add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(d.Name))))
 		}
@@ -216,7 +216,7 @@ func (s *solver) near(dep string) []string {
 		return out
 	}
 	if s.p.provNames == nil {
-		for n := range s.p.provides {
+		for n := range s.p.nameID {
 			s.p.provNames = append(s.p.provNames, n)
 		}
 		sort.Strings(s.p.provNames)
@@ -227,7 +227,7 @@ func (s *solver) near(dep string) []string {
 		if n == d.Name {
 			continue
 		}
-		for _, pr := range s.p.provides[n] {
+		for _, pr := range s.p.providesOf(n) {
 			if s.allowed[pr.pkg] {
 				add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(n))))
 				break

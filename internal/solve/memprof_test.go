@@ -33,7 +33,7 @@ func TestMemProfileRepo(t *testing.T) {
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	t.Logf("after resolve (%d): heap %d MiB; provides %d files %d names %d", len(tr.Items), ms.HeapAlloc>>20, len(pool.provides), len(pool.files), len(pool.names))
+	t.Logf("after resolve (%d): heap %d MiB; provides %d files %d names %d", len(tr.Items), ms.HeapAlloc>>20, len(pool.nameID), len(pool.files), len(pool.namePkgs))
 	f, _ := os.Create(os.Getenv("SOCK_MEMPROF_OUT"))
 	pprof.WriteHeapProfile(f)
 	f.Close()

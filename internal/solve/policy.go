@@ -114,7 +114,7 @@ func (s *solver) dislikeOldVersions(c []int32) []int32 {
 	for _, id := range c {
 		pkg := s.p.pkgs[id]
 		old := false
-		for _, q := range s.p.names[pkg.Name] {
+		for _, q := range s.p.named(pkg.Name) {
 			if q == id || !s.allowed[q] || s.p.pkgs[q].Arch != pkg.Arch {
 				continue
 			}
