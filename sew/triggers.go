@@ -119,13 +119,12 @@ func (f triggerFamily) dep(i int) yum.Dep {
 	if v == "" {
 		return d
 	}
-	d.Flags = flagName(f.flags[i])
 	e := solve.ParseEVR(v)
-	d.Version, d.Release = e.Version, e.Release
+	epoch := ""
 	if strings.Contains(v, ":") {
-		d.Epoch = v[:strings.IndexByte(v, ':')]
+		epoch = v[:strings.IndexByte(v, ':')]
 	}
-	return d
+	return yum.NewDep(d.Name, flagName(f.flags[i]), epoch, e.Version, e.Release)
 }
 
 // describe writes trigger tix's conditions as a spec file does after
@@ -156,20 +155,20 @@ func (f triggerFamily) byPriority() []uint32 {
 	return out
 }
 
-func flagName(flags uint32) string {
+func flagName(flags uint32) yum.DepFlags {
 	switch flags & (senseLess | senseGreater | senseEqual) {
 	case senseLess:
-		return "LT"
+		return yum.DepLT
 	case senseLess | senseEqual:
-		return "LE"
+		return yum.DepLE
 	case senseEqual:
-		return "EQ"
+		return yum.DepEQ
 	case senseGreater | senseEqual:
-		return "GE"
+		return yum.DepGE
 	case senseGreater:
-		return "GT"
+		return yum.DepGT
 	}
-	return ""
+	return yum.DepAny
 }
 
 // trigPkg is one installed package as rpm's trigger code sees it in the

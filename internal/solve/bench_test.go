@@ -21,7 +21,7 @@ func synthRepo(n int) []*yum.Package {
 			p.Arch = "noarch"
 		}
 		p.Provides = append(p.Provides,
-			yum.Dep{Name: p.Name, Flags: "EQ", Epoch: "0", Version: "1.0", Release: "1"},
+			yum.Dep{Name: p.Name, Flags: yum.DepEQ, EVR: yum.PackEVR("0", "1.0", "1")},
 			yum.Dep{Name: fmt.Sprintf("lib%05d.so.1()(64bit)", i)})
 		if i == 0 {
 			p.Files = []string{"/bin/sh", "/usr/bin/bash"}
@@ -30,7 +30,7 @@ func synthRepo(n int) []*yum.Package {
 			j := r.Intn(i)
 			p.Requires = append(p.Requires, yum.Dep{Name: fmt.Sprintf("lib%05d.so.1()(64bit)", j)})
 		}
-		p.Requires = append(p.Requires, yum.Dep{Name: "/bin/sh"}, yum.Dep{Name: "rpmlib(CompressedFileNames)", Flags: "LE", Version: "3.0.4", Release: "1"})
+		p.Requires = append(p.Requires, yum.Dep{Name: "/bin/sh"}, yum.Dep{Name: "rpmlib(CompressedFileNames)", Flags: yum.DepLE, EVR: yum.PackEVR("", "3.0.4", "1")})
 		if i > 10 && i%7 == 0 {
 			p.Recommends = append(p.Recommends, yum.Dep{Name: fmt.Sprintf("pkg%05d", r.Intn(i))})
 		}

@@ -16,34 +16,26 @@ const (
 	senseEqual   = 1 << 3
 )
 
-func sense(flags string) int {
-	switch flags {
-	case "LT":
-		return senseLess
-	case "LE":
-		return senseLess | senseEqual
-	case "EQ":
-		return senseEqual
-	case "GE":
-		return senseGreater | senseEqual
-	case "GT":
-		return senseGreater
+var senses = [...]int{
+	yum.DepLT: senseLess,
+	yum.DepLE: senseLess | senseEqual,
+	yum.DepEQ: senseEqual,
+	yum.DepGE: senseGreater | senseEqual,
+	yum.DepGT: senseGreater,
+}
+
+func sense(flags yum.DepFlags) int {
+	if int(flags) < len(senses) {
+		return senses[flags]
 	}
 	return 0
 }
 
-func opString(flags string) string {
-	switch flags {
-	case "LT":
-		return "<"
-	case "LE":
-		return "<="
-	case "EQ":
-		return "="
-	case "GE":
-		return ">="
-	case "GT":
-		return ">"
+var ops = [...]string{yum.DepLT: "<", yum.DepLE: "<=", yum.DepEQ: "=", yum.DepGE: ">=", yum.DepGT: ">"}
+
+func opString(flags yum.DepFlags) string {
+	if int(flags) < len(ops) {
+		return ops[flags]
 	}
 	return ""
 }
@@ -53,9 +45,10 @@ func opString(flags string) string {
 // writes epoch="0" for most entries anyway); a missing release stays
 // empty, which CompareEVR treats as "any release".
 func depEVR(d yum.Dep) EVR {
-	e := EVR{Version: d.Version, Release: d.Release}
-	if d.Epoch != "" {
-		n, _ := strconv.ParseUint(d.Epoch, 10, 32)
+	epoch, version, release := yum.SplitEVR(d.EVR)
+	e := EVR{Version: version, Release: release}
+	if epoch != "" {
+		n, _ := strconv.ParseUint(epoch, 10, 32)
 		e.Epoch = uint32(n)
 	}
 	return e
@@ -65,15 +58,16 @@ func depEVR(d yum.Dep) EVR {
 // or "name = 1:2.0-3".
 func DepString(d yum.Dep) string {
 	op := opString(d.Flags)
-	if op == "" || d.Version == "" {
+	epoch, version, release := yum.SplitEVR(d.EVR)
+	if op == "" || version == "" {
 		return d.Name
 	}
-	e := d.Version
-	if d.Epoch != "" && d.Epoch != "0" {
-		e = d.Epoch + ":" + e
+	e := version
+	if epoch != "" && epoch != "0" {
+		e = epoch + ":" + e
 	}
-	if d.Release != "" {
-		e += "-" + d.Release
+	if release != "" {
+		e += "-" + release
 	}
 	return d.Name + " " + op + " " + e
 }
@@ -84,10 +78,14 @@ func DepString(d yum.Dep) string {
 // release: any) and the senses decide. Names are not compared.
 func Overlaps(a, b yum.Dep) bool {
 	as, bs := sense(a.Flags), sense(b.Flags)
-	if as == 0 || bs == 0 || a.Version == "" || b.Version == "" {
+	if as == 0 || bs == 0 {
 		return true
 	}
-	c := CompareEVR(depEVR(a), depEVR(b))
+	ae, be := depEVR(a), depEVR(b)
+	if ae.Version == "" || be.Version == "" {
+		return true
+	}
+	c := CompareEVR(ae, be)
 	switch {
 	case c < 0:
 		return as&senseGreater != 0 || bs&senseLess != 0
@@ -104,7 +102,7 @@ func Overlaps(a, b yum.Dep) bool {
 // range of req (the name is not compared), the test obsoletes and
 // "name = evr" self-provides use.
 func MatchesEVR(evr EVR, req yum.Dep) bool {
-	self := yum.Dep{Flags: "EQ", Epoch: strconv.FormatUint(uint64(evr.Epoch), 10), Version: evr.Version, Release: evr.Release}
+	self := yum.Dep{Flags: yum.DepEQ, EVR: yum.PackEVR(strconv.FormatUint(uint64(evr.Epoch), 10), evr.Version, evr.Release)}
 	return Overlaps(self, req)
 }
 
@@ -128,18 +126,19 @@ func ParseDep(s string) (yum.Dep, error) {
 		return yum.Dep{Name: f[0]}, nil
 	case 3:
 		flags := flagsOf(f[1])
-		if flags == "" {
+		if flags == yum.DepAny {
 			return yum.Dep{}, fmt.Errorf("dependency %q: unknown comparison %q", s, f[1])
 		}
 		e := ParseEVR(f[2])
-		d := yum.Dep{Name: f[0], Flags: flags, Version: e.Version, Release: e.Release}
+		epoch := ""
 		if i := strings.IndexByte(f[2], ':'); i >= 0 {
 			if _, err := strconv.ParseUint(f[2][:i], 10, 32); err != nil {
 				return yum.Dep{}, fmt.Errorf("dependency %q: bad epoch %q", s, f[2][:i])
 			}
-			d.Epoch = strconv.FormatUint(uint64(e.Epoch), 10)
+			epoch = strconv.FormatUint(uint64(e.Epoch), 10)
 		}
-		if d.Version == "" {
+		d := yum.NewDep(f[0], flags, epoch, e.Version, e.Release)
+		if e.Version == "" {
 			return yum.Dep{}, fmt.Errorf("dependency %q: empty version", s)
 		}
 		return d, nil
@@ -147,18 +146,18 @@ func ParseDep(s string) (yum.Dep, error) {
 	return yum.Dep{}, fmt.Errorf("dependency %q: want \"name\" or \"name OP version\"", s)
 }
 
-func flagsOf(op string) string {
+func flagsOf(op string) yum.DepFlags {
 	switch op {
 	case "<":
-		return "LT"
+		return yum.DepLT
 	case "<=", "=<":
-		return "LE"
+		return yum.DepLE
 	case "=", "==":
-		return "EQ"
+		return yum.DepEQ
 	case ">=", "=>":
-		return "GE"
+		return yum.DepGE
 	case ">":
-		return "GT"
+		return yum.DepGT
 	}
-	return ""
+	return yum.DepAny
 }

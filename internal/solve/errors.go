@@ -109,7 +109,7 @@ func (s *solver) chain(id int32) []string {
 		if r.Kind == Requested || r.By == nil {
 			break
 		}
-		by := s.p.index[r.By]
+		by, _ := s.p.indexOf(r.By)
 		verb := "requires"
 		if r.Kind == Recommended {
 			verb = "recommends"
@@ -202,9 +202,9 @@ func (s *solver) near(dep string) []string {
 			add(fmt.Sprintf("%s provides it but is excluded (arch %s, or an exclude)", NEVRA(s.p.pkgs[id]), s.p.pkgs[id].Arch))
 		}
 	}
-	for _, pr := range s.p.provides[d.Name] {
-		if !Overlaps(pr.dep, d) {
-			add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep)))
+	for _, pr := range s.p.providesOf(d.Name) {
+		if !Overlaps(pr.dep(d.Name), d) {
+			add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(d.Name))))
 		}
 	}
 	prefix := d.Name
@@ -216,7 +216,7 @@ func (s *solver) near(dep string) []string {
 		return out
 	}
 	if s.p.provNames == nil {
-		for n := range s.p.provides {
+		for n := range s.p.nameID {
 			s.p.provNames = append(s.p.provNames, n)
 		}
 		sort.Strings(s.p.provNames)
@@ -227,9 +227,9 @@ func (s *solver) near(dep string) []string {
 		if n == d.Name {
 			continue
 		}
-		for _, pr := range s.p.provides[n] {
+		for _, pr := range s.p.providesOf(n) {
 			if s.allowed[pr.pkg] {
-				add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep)))
+				add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(n))))
 				break
 			}
 		}

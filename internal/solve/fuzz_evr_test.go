@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sock-project/sock/internal/yum"
 )
 
 // evrSeeds are versions from rpm's own rpmvercmp tests and the corners
@@ -114,14 +116,15 @@ func FuzzRich(f *testing.F) {
 func degenerate(r *Rich) bool {
 	if r.Op == RichAtom {
 		d := r.Dep
+		epoch, version, release := yum.SplitEVR(d.EVR)
 		if strings.Count(d.Name, "(") != strings.Count(d.Name, ")") {
 			return true
 		}
-		if d.Flags != "" && strings.Trim(d.Version, "-:") == "" {
+		if d.Flags != yum.DepAny && strings.Trim(version, "-:") == "" {
 			return true
 		}
-		evr := d.Epoch + d.Version + d.Release
-		return strings.ContainsAny(d.Version, "-:") || strings.ContainsAny(d.Release, "-:") || strings.ContainsAny(d.Epoch, "-:") ||
+		evr := epoch + version + release
+		return strings.ContainsAny(version, "-:") || strings.ContainsAny(release, "-:") || strings.ContainsAny(epoch, "-:") ||
 			strings.ContainsAny(evr, "()")
 	}
 	for _, a := range r.Args {

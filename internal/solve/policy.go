@@ -1,6 +1,10 @@
 package solve
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/sock-project/sock/internal/yum"
+)
 
 // policyMode selects the steps of libsolv's policy_filter_unwanted.
 type policyMode uint8
@@ -110,7 +114,7 @@ func (s *solver) dislikeOldVersions(c []int32) []int32 {
 	for _, id := range c {
 		pkg := s.p.pkgs[id]
 		old := false
-		for _, q := range s.p.names[pkg.Name] {
+		for _, q := range s.p.named(pkg.Name) {
 			if q == id || !s.allowed[q] || s.p.pkgs[q].Arch != pkg.Arch {
 				continue
 			}
@@ -154,16 +158,16 @@ func (s *solver) sortByCommonDep(c []int32) []int32 {
 	var ents []ent
 	for i, id := range c {
 		for _, d := range s.p.pkgs[id].Provides {
-			if d.Version == "" || (d.Flags != "EQ" && d.Flags != "LE" && d.Flags != "LT") {
+			if d.Version() == "" || (d.Flags != yum.DepEQ && d.Flags != yum.DepLE && d.Flags != yum.DepLT) {
 				continue
 			}
-			if d.Flags == "EQ" && d.Epoch == "" || d.Flags == "EQ" && d.Epoch == "0" {
+			if d.Flags == yum.DepEQ && d.Epoch() == "" || d.Flags == yum.DepEQ && d.Epoch() == "0" {
 				// libsolv ignores "= hash" provides (bundled(x) = 0a1b...).
-				if d.Release == "" && isHexHash(d.Version) {
+				if d.Release() == "" && isHexHash(d.Version()) {
 					continue
 				}
 			}
-			ents = append(ents, ent{i, d.Name, depEVR(d), d.Flags == "LT"})
+			ents = append(ents, ent{i, d.Name, depEVR(d), d.Flags == yum.DepLT})
 		}
 	}
 	if len(ents) < 2 {

@@ -219,7 +219,7 @@ func (p *richParser) operand() (*Rich, error) {
 			p.i++
 		}
 		flags := flagsOf(p.s[opAt:p.i])
-		if flags == "" {
+		if flags == yum.DepAny {
 			p.i = opAt
 			return nil, p.errf("unknown comparison %q", p.s[opAt:p.i])
 		}
@@ -230,7 +230,7 @@ func (p *richParser) operand() (*Rich, error) {
 			return nil, p.errf("missing version after %q", opString(flags))
 		}
 		e := ParseEVR(v)
-		d.Flags, d.Version, d.Release = flags, e.Version, e.Release
+		epoch := ""
 		if i := strings.IndexByte(v, ':'); i >= 0 {
 			for _, c := range []byte(v[:i]) {
 				if !isDigit(c) {
@@ -238,8 +238,9 @@ func (p *richParser) operand() (*Rich, error) {
 					return nil, p.errf("bad epoch in %q", v)
 				}
 			}
-			d.Epoch = fmt.Sprint(e.Epoch)
+			epoch = fmt.Sprint(e.Epoch)
 		}
+		d = yum.NewDep(name, flags, epoch, e.Version, e.Release)
 	} else {
 		p.i = save
 	}

@@ -375,7 +375,7 @@ func (s *solver) excludeOthers(q int32) bool {
 		}
 	}
 	for _, d := range pq.Obsoletes {
-		for _, o := range s.p.names[d.Name] {
+		for _, o := range s.p.named(d.Name) {
 			if o != q && s.p.pkgs[o].Name != pq.Name && s.allowed[o] && s.p.matchesNEVR(o, d) {
 				if !s.assignFalse(o, q, "obsoletes") {
 					return false
@@ -396,7 +396,7 @@ func (s *solver) excludeOthers(q int32) bool {
 			}
 		}
 	}
-	for _, o := range s.p.names[pq.Name] {
+	for _, o := range s.p.named(pq.Name) {
 		if o == q || !s.allowed[o] {
 			continue
 		}

@@ -170,7 +170,7 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 		if j.Package == nil {
 			if i := strings.LastIndexByte(j.Spec, '.'); i > 0 && !strings.ContainsAny(j.Spec, " /(") {
 				a := j.Spec[i+1:]
-				if _, ok := p.names[j.Spec[:i]]; ok && knownArch(a) {
+				if p.named(j.Spec[:i]) != nil && knownArch(a) {
 					if _, ok := s.arch[a]; !ok {
 						s.arch[a] = 100 + len(s.arch)
 					}
@@ -200,7 +200,7 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 	for _, j := range req.Jobs {
 		jc := jobCands{job: j}
 		if j.Package != nil {
-			id, ok := p.index[j.Package]
+			id, ok := p.indexOf(j.Package)
 			if !ok {
 				return nil, fmt.Errorf("resolve %s: package is not in the pool", NEVRA(j.Package))
 			}
@@ -258,11 +258,11 @@ func knownArch(a string) bool {
 func (s *solver) jobCandidates(spec string) ([]int32, error) {
 	var c []int32
 	plainName := false
-	if ids, ok := s.p.names[spec]; ok {
+	if ids := s.p.named(spec); ids != nil {
 		plainName = true
 		c = s.filterAllowed(ids)
-	} else if i := strings.LastIndexByte(spec, '.'); i > 0 && knownArch(spec[i+1:]) && s.p.names[spec[:i]] != nil {
-		for _, id := range s.p.names[spec[:i]] {
+	} else if i := strings.LastIndexByte(spec, '.'); i > 0 && knownArch(spec[i+1:]) && s.p.named(spec[:i]) != nil {
+		for _, id := range s.p.named(spec[:i]) {
 			if s.allowed[id] && s.p.pkgs[id].Arch == spec[i+1:] {
 				c = append(c, id)
 			}

@@ -100,18 +100,18 @@ func headerDeps(h *rpmhdr.Header, nameTag, flagsTag, verTag rpmhdr.Tag) []Dep {
 		if i < len(vers) && vers[i] != "" {
 			switch f & (senseLess | senseGreater | senseEqual) {
 			case senseLess:
-				d.Flags = "LT"
+				d.Flags = DepLT
 			case senseGreater:
-				d.Flags = "GT"
+				d.Flags = DepGT
 			case senseEqual:
-				d.Flags = "EQ"
+				d.Flags = DepEQ
 			case senseLess | senseEqual:
-				d.Flags = "LE"
+				d.Flags = DepLE
 			case senseGreater | senseEqual:
-				d.Flags = "GE"
+				d.Flags = DepGE
 			}
-			if d.Flags != "" {
-				d.Epoch, d.Version, d.Release = splitEVR(vers[i])
+			if d.Flags != DepAny {
+				d.EVR = PackEVR(splitEVR(vers[i]))
 			}
 		}
 		deps = append(deps, d)

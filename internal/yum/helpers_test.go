@@ -75,7 +75,7 @@ type refDeps struct {
 func (r refDeps) deps() []Dep {
 	var out []Dep
 	for _, e := range r.Entries {
-		out = append(out, Dep{Name: e.Name, Flags: e.Flags, Epoch: e.Epoch, Version: e.Ver, Release: e.Rel, Pre: e.Pre == "1" || e.Pre == "true"})
+		out = append(out, Dep{Name: e.Name, Flags: ParseDepFlags(e.Flags), EVR: PackEVR(e.Epoch, e.Ver, e.Rel), Pre: e.Pre == "1" || e.Pre == "true"})
 	}
 	return out
 }

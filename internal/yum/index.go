@@ -417,28 +417,28 @@ func makeDep(name string, flags int64, evr string) Dep {
 	d := Dep{Name: name}
 	switch flags & 0x0e {
 	case 2:
-		d.Flags = "LT"
+		d.Flags = DepLT
 	case 4:
-		d.Flags = "GT"
+		d.Flags = DepGT
 	case 8:
-		d.Flags = "EQ"
+		d.Flags = DepEQ
 	case 10:
-		d.Flags = "LE"
+		d.Flags = DepLE
 	case 12:
-		d.Flags = "GE"
+		d.Flags = DepGE
 	}
 	if evr == "" {
 		return d
 	}
-	d.Epoch = "0"
+	epoch, version, release := "0", evr, ""
 	if i := strings.IndexByte(evr, ':'); i >= 0 && isDigits(evr[:i]) {
-		d.Epoch, evr = evr[:i], evr[i+1:]
+		epoch, evr = evr[:i], evr[i+1:]
+		version = evr
 	}
 	if i := strings.LastIndexByte(evr, '-'); i >= 0 {
-		d.Version, d.Release = evr[:i], evr[i+1:]
-	} else {
-		d.Version = evr
+		version, release = evr[:i], evr[i+1:]
 	}
+	d.EVR = PackEVR(epoch, version, release)
 	return d
 }
 
@@ -456,7 +456,7 @@ func isDigits(s string) bool {
 
 func containsDep(list []Dep, d Dep) bool {
 	for _, x := range list {
-		if x.Name == d.Name && x.Flags == d.Flags && x.Epoch == d.Epoch && x.Version == d.Version && x.Release == d.Release {
+		if x.Name == d.Name && x.Flags == d.Flags && x.EVR == d.EVR {
 			return true
 		}
 	}
@@ -550,13 +550,13 @@ func writePrimary(w io.Writer, pkgs []*indexed) {
 			fmt.Fprintf(bw, "    <rpm:%s>\n", l.kind)
 			for _, d := range l.deps {
 				bw.WriteString(`      <rpm:entry name="` + esc(d.Name) + `"`)
-				if d.Flags != "" {
-					bw.WriteString(` flags="` + d.Flags + `"`)
+				if d.Flags != DepAny {
+					bw.WriteString(` flags="` + d.Flags.String() + `"`)
 				}
-				if d.Version != "" || d.Epoch != "" {
-					bw.WriteString(` epoch="` + esc(d.Epoch) + `" ver="` + esc(d.Version) + `"`)
-					if d.Release != "" {
-						bw.WriteString(` rel="` + esc(d.Release) + `"`)
+				if epoch, version, release := SplitEVR(d.EVR); version != "" || epoch != "" {
+					bw.WriteString(` epoch="` + esc(epoch) + `" ver="` + esc(version) + `"`)
+					if release != "" {
+						bw.WriteString(` rel="` + esc(release) + `"`)
 					}
 				}
 				if d.Pre {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,9 +211,20 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 	log.Debug("parsed-metadata cache unusable; parsing primary", "err", err)
 	// Parse with an empty base so that the cache records only the
 	// packages' own xml:base and serves any mirror. The cache is encoded
-	// from finished packages while the parser goes on.
+	// from finished packages while the parser goes on, and the parsed
+	// packages are dropped once encoded: the packages returned are the
+	// cache's, decoded as a warm run does. Keeping the parser's copy
+	// instead would hold two forms of the metadata (the packages with
+	// their many small strings, and the encoder's tables) at once, which
+	// is most of a cold run's peak memory.
 	b := newCacheBuilder(cacheKindPrimary, int(min(prim.OpenSize/1500, 1<<17)))
-	batches := make(chan []*Package, 16)
+	b.spillTo(rm.Dir)
+	defer func() {
+		if b != nil {
+			b.discard()
+		}
+	}()
+	batches := make(chan []*Package, 4)
 	encoded := make(chan struct{})
 	go func() {
 		defer close(encoded)
@@ -220,14 +232,31 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 			b.add(run)
 		}
 	}()
-	pkgs, err = readPrimaryFile(primPath, rm.Repo.ID, "", prim.OpenSize, func(run []*Package) { batches <- run })
+	err = streamPrimaryFile(primPath, rm.Repo.ID, "", prim.OpenSize, func(run []*Package) { batches <- run })
 	close(batches)
 	<-encoded
 	if err != nil {
 		return nil, err
 	}
-	if err := b.writeFile(cacheFile, key); err != nil {
-		log.Warn("cannot write parsed-metadata cache", "err", err)
+	werr := b.writeFile(cacheFile, key)
+	b.discard()
+	b = nil
+	if werr == nil {
+		// What the parse and the encoder left is garbage now: collect it
+		// and hand its pages back before the decoded packages, a few large
+		// blocks that the freed small spans could not hold, are allocated.
+		debug.FreeOSMemory()
+		if pkgs, err = readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL); err == nil {
+			return pkgs, nil
+		}
+		werr = err
+	}
+	// No cache to decode (a read-only cache directory, a full disk):
+	// parse again and keep the packages.
+	log.Warn("cannot write parsed-metadata cache", "err", werr)
+	pkgs, err = readPrimaryFile(primPath, rm.Repo.ID, "", prim.OpenSize, nil)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range pkgs {
 		if p.BaseURL == "" {
@@ -235,6 +264,27 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 		}
 	}
 	return pkgs, nil
+}
+
+// streamPrimaryFile hands the packages of a cached primary file to batch
+// a run at a time, keeping none (streamPrimary).
+func streamPrimaryFile(file, repo, base string, openSize int64, batch func([]*Package)) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("open cached primary: %w", err)
+	}
+	defer f.Close()
+	zr, err := decompressLimited(file, f, openSize)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	defer zr.Close()
+	cr := newChunkReader(zr)
+	defer cr.Close()
+	if err := streamPrimary(cr, repo, base, batch); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
 }
 
 func readPrimaryFile(file, repo, base string, openSize int64, batch func([]*Package)) ([]*Package, error) {

@@ -1,5 +1,7 @@
 package yum
 
+import "strings"
+
 // Package is one RPM as repository metadata (or a package's own header)
 // describes it: what a resolver and a downloader need, nothing more.
 type Package struct {
@@ -47,17 +49,101 @@ type Package struct {
 
 // Dep is one dependency entry (rpm:entry): a capability with an optional
 // version constraint, or a whole rich dependency "(a or b)" in Name with
-// no Flags.
+// no Flags. It is kept small (40 bytes) because a distribution's metadata
+// holds hundreds of thousands of them: the comparison is a small integer
+// and epoch, version and release share one string (see PackEVR), which
+// the loaders intern so that equal constraints share their bytes. Dep is
+// comparable: equal entries are equal values.
 type Dep struct {
 	Name string
-	// Flags is the comparison as primary.xml writes it: "" (any version),
-	// "EQ", "LT", "LE", "GT", "GE".
-	Flags   string
-	Epoch   string // "" when the dependency gives none
-	Version string
-	Release string
+	// EVR is the constraint's epoch, version and release packed by
+	// PackEVR; read it with Epoch, Version and Release.
+	EVR string
+	// Flags is the comparison: DepAny (any version), DepLT ... DepGT.
+	Flags DepFlags
 	// Pre marks Requires(pre) (and post, preun...) ordering hints.
 	Pre bool
+}
+
+// NewDep returns the entry for name with a comparison and its epoch ("" when
+// the dependency gives none), version and release.
+func NewDep(name string, flags DepFlags, epoch, version, release string) Dep {
+	return Dep{Name: name, Flags: flags, EVR: PackEVR(epoch, version, release)}
+}
+
+// evrSep separates the parts of a packed EVR: a NUL can appear neither in
+// XML text nor in an rpm header string, so any version survives packing.
+const evrSep = "\x00"
+
+// PackEVR packs epoch, version and release into one string, "" when all
+// three are empty.
+func PackEVR(epoch, version, release string) string {
+	if epoch == "" && version == "" && release == "" {
+		return ""
+	}
+	return epoch + evrSep + version + evrSep + release
+}
+
+// SplitEVR returns the parts of an EVR packed by PackEVR.
+func SplitEVR(evr string) (epoch, version, release string) {
+	if evr == "" {
+		return "", "", ""
+	}
+	i := strings.IndexByte(evr, 0)
+	if i < 0 {
+		return "", evr, ""
+	}
+	epoch, rest := evr[:i], evr[i+1:]
+	j := strings.IndexByte(rest, 0)
+	if j < 0 {
+		return epoch, rest, ""
+	}
+	return epoch, rest[:j], rest[j+1:]
+}
+
+// Epoch is the constraint's epoch as the metadata writes it, "" when it
+// gives none.
+func (d Dep) Epoch() string { e, _, _ := SplitEVR(d.EVR); return e }
+
+// Version is the constraint's version.
+func (d Dep) Version() string { _, v, _ := SplitEVR(d.EVR); return v }
+
+// Release is the constraint's release, "" when it gives none.
+func (d Dep) Release() string { _, _, r := SplitEVR(d.EVR); return r }
+
+// DepFlags is a dependency's comparison.
+type DepFlags uint8
+
+// The comparisons, as primary.xml names them (LT, LE, EQ, GE, GT).
+const (
+	DepAny DepFlags = iota
+	DepLT
+	DepLE
+	DepEQ
+	DepGE
+	DepGT
+)
+
+var depFlagNames = [...]string{"", "LT", "LE", "EQ", "GE", "GT"}
+
+// String returns the comparison as primary.xml writes it: "" for DepAny,
+// "LT", "LE", "EQ", "GE" or "GT".
+func (f DepFlags) String() string {
+	if int(f) < len(depFlagNames) {
+		return depFlagNames[f]
+	}
+	return ""
+}
+
+// ParseDepFlags reads a flags attribute of primary.xml; anything but the
+// five comparisons is DepAny.
+func ParseDepFlags(s string) DepFlags {
+	for i, n := range depFlagNames {
+		if n == s {
+			return DepFlags(i)
+		}
+	}
+	return DepAny
 }
 
 // Checksum is a digest with its algorithm name as yum writes it

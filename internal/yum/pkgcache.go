@@ -44,7 +44,7 @@ import (
 const (
 	cacheMagic   = "sockpkgs"
 	cacheEnd     = "sockend\x00"
-	cacheVersion = 1 // bump whenever the parser's output or this layout changes
+	cacheVersion = 2 // bump whenever the parser's output or this layout changes
 
 	cacheKindPrimary   = 1
 	cacheKindFilelists = 2
@@ -53,7 +53,7 @@ const (
 	cacheTrailerSize = 4 + len(cacheEnd)
 	pkgRecStrings    = 10 // Name Version Release Arch Location BaseURL ChecksumType ChecksumValue Summary SourceRPM
 	pkgRecSize       = pkgRecStrings*4 + 4 + 5*8 + 8*4 + 4
-	depRecSize       = 5 * 4
+	depRecSize       = 3 * 4 // name, flags (DepFlags | preBit), packed EVR
 
 	// preBit marks Requires(pre) in a dependency record's flags id.
 	preBit = 1 << 31
@@ -86,15 +86,42 @@ func filelistsCacheKey(prim, fl RepomdData) string {
 // repeat across packages (names, versions, dependency fields) are
 // deduplicated; strings unique to a package (checksums, locations,
 // summaries, file paths) are appended without a lookup, which is most of
-// the bytes for a fraction of the cost.
+// the bytes for a fraction of the cost. The unique strings are kept apart
+// and stored after the shared ones: a resolver touches the shared strings
+// only, and a large blob is mapped from the file (mapBlob), so the pages
+// of the unique strings are read only if someone asks for them.
 type stringTable struct {
 	ids   map[string]uint32
-	strs  []string
+	strs  []string // shared strings; id i
+	uniq  []string // unique strings; id uniqueBit|i until final
 	bytes int
+
+	// With spill set, unique strings go to spillFile as they come
+	// (spillLens their lengths) instead of uniq: they are most of the
+	// bytes, and a cold load need not hold them while it parses.
+	spill      *bufio.Writer
+	spillFile  *os.File
+	spillLens  []uint32
+	spillBytes int64
 }
+
+// nuniq is the number of unique strings.
+func (t *stringTable) nuniq() int { return len(t.uniq) + len(t.spillLens) }
+
+// uniqueBit marks the provisional id of a unique string; final replaces it
+// with the string's place after the shared ones.
+const uniqueBit = 1 << 30
 
 func newStringTable(hint int) *stringTable {
 	return &stringTable{ids: make(map[string]uint32, hint), strs: make([]string, 1, hint)}
+}
+
+// final returns the id a string id of the builder has in the file.
+func (t *stringTable) final(id uint32) uint32 {
+	if id&uniqueBit != 0 {
+		return uint32(len(t.strs)) + id&^uniqueBit
+	}
+	return id
 }
 
 // id returns the id of a shared string.
@@ -105,7 +132,9 @@ func (t *stringTable) id(s string) uint32 {
 	if id, ok := t.ids[s]; ok {
 		return id
 	}
-	id := t.add(s)
+	id := uint32(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.bytes += len(s)
 	t.ids[s] = id
 	return id
 }
@@ -115,8 +144,14 @@ func (t *stringTable) add(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	id := uint32(len(t.strs))
-	t.strs = append(t.strs, s)
+	id := uint32(t.nuniq()) | uniqueBit
+	if t.spill != nil {
+		t.spill.WriteString(s) // errors surface at writeFile's Flush
+		t.spillLens = append(t.spillLens, uint32(min(len(s), math.MaxUint32)))
+		t.spillBytes += int64(len(s))
+	} else {
+		t.uniq = append(t.uniq, s)
+	}
 	t.bytes += len(s)
 	return id
 }
@@ -169,6 +204,29 @@ func newCacheBuilder(kind uint32, hint int) *cacheBuilder {
 	return b
 }
 
+// spillTo makes the builder write unique strings to a temporary file in
+// dir as it goes rather than keep them; a builder that cannot create one
+// keeps them. discard removes the file.
+func (b *cacheBuilder) spillTo(dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	f, err := os.CreateTemp(dir, ".strings.tmp*")
+	if err != nil {
+		return
+	}
+	b.st.spillFile, b.st.spill = f, bufio.NewWriterSize(f, 256<<10)
+}
+
+// discard removes what spillTo created.
+func (b *cacheBuilder) discard() {
+	if f := b.st.spillFile; f != nil {
+		f.Close()
+		os.Remove(f.Name())
+		b.st.spillFile, b.st.spill = nil, nil
+	}
+}
+
 // add encodes pkgs after those of earlier calls. Kind primary stores
 // everything but Repo, and BaseURL as it is (the loader parses with an
 // empty base and fills in the repository's own on both paths, so the
@@ -192,15 +250,13 @@ func (b *cacheBuilder) add(pkgs []*Package) {
 				b.recs = le.AppendUint32(b.recs, uint32(len(*l)))
 				b.ndeps += len(*l)
 				for _, d := range *l {
-					flags := st.id(d.Flags)
+					flags := uint32(d.Flags)
 					if d.Pre {
 						flags |= preBit
 					}
 					b.deps = le.AppendUint32(b.deps, st.id(d.Name))
 					b.deps = le.AppendUint32(b.deps, flags)
-					b.deps = le.AppendUint32(b.deps, st.id(d.Epoch))
-					b.deps = le.AppendUint32(b.deps, st.id(d.Version))
-					b.deps = le.AppendUint32(b.deps, st.id(d.Release))
+					b.deps = le.AppendUint32(b.deps, st.id(d.EVR))
 				}
 			}
 		}
@@ -224,7 +280,7 @@ func writePackageCache(file string, kind uint32, key string, pkgs []*Package) er
 // rename, so that a reader sees the old cache or the whole new one.
 func (b *cacheBuilder) writeFile(file, key string) error {
 	st := b.st
-	if len(st.strs) >= preBit || st.bytes > math.MaxUint32 || b.npkgs > math.MaxUint32 || b.ndeps > math.MaxUint32 || b.nfile > math.MaxUint32 {
+	if len(st.strs)+st.nuniq() >= uniqueBit || st.bytes > math.MaxUint32 || b.npkgs > math.MaxUint32 || b.ndeps > math.MaxUint32 || b.nfile > math.MaxUint32 {
 		return fmt.Errorf("write metadata cache %s: metadata too large", file)
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
@@ -237,19 +293,54 @@ func (b *cacheBuilder) writeFile(file, key string) error {
 	defer os.Remove(tmp.Name())
 	w := &cacheWriter{w: bufio.NewWriterSize(tmp, 1<<20), crc: crc32.New(castagnoli)}
 	w.write([]byte(cacheMagic))
-	for _, v := range []uint32{cacheVersion, b.kind, uint32(b.npkgs), uint32(b.ndeps), uint32(b.nfile), uint32(len(st.strs)), uint32(st.bytes), uint32(len(key))} {
+	// Give the unique strings their final ids, after the shared ones.
+	le := binary.LittleEndian
+	if b.kind == cacheKindPrimary {
+		for r := b.recs; len(r) >= pkgRecSize; r = r[pkgRecSize:] {
+			for j := 0; j < pkgRecStrings; j++ {
+				le.PutUint32(r[4*j:], st.final(le.Uint32(r[4*j:])))
+			}
+		}
+	}
+	for f := b.files; len(f) >= 4; f = f[4:] {
+		le.PutUint32(f, st.final(le.Uint32(f)))
+	}
+	all := [2][]string{st.strs, st.uniq}
+	for _, v := range []uint32{cacheVersion, b.kind, uint32(b.npkgs), uint32(b.ndeps), uint32(b.nfile), uint32(len(st.strs) + st.nuniq()), uint32(st.bytes), uint32(len(key))} {
 		w.u32(v)
 	}
 	w.write([]byte(key))
 	off := uint32(0)
 	w.u32(0)
-	for _, s := range st.strs {
-		off += uint32(len(s))
+	for _, strs := range all {
+		for _, s := range strs {
+			off += uint32(len(s))
+			w.u32(off)
+		}
+	}
+	for _, n := range st.spillLens {
+		off += n
 		w.u32(off)
 	}
-	for _, s := range st.strs {
-		w.w.WriteString(s)
-		w.crc.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+	for _, strs := range all {
+		for _, s := range strs {
+			w.w.WriteString(s)
+			w.crc.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+		}
+	}
+	if st.spill != nil {
+		if err := st.spill.Flush(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("write %s: %w", st.spillFile.Name(), err)
+		}
+		if _, err := st.spillFile.Seek(0, io.SeekStart); err != nil {
+			tmp.Close()
+			return fmt.Errorf("write metadata cache: %w", err)
+		}
+		if n, err := io.Copy(io.MultiWriter(w.w, w.crc), st.spillFile); err != nil || n != st.spillBytes {
+			tmp.Close()
+			return fmt.Errorf("write metadata cache: copy %s: %v", st.spillFile.Name(), err)
+		}
 	}
 	w.write(b.recs)
 	w.write(b.deps)
@@ -280,6 +371,7 @@ type cacheFile struct {
 	npkgs, ndeps, nfiles, nstrings int
 	offsets                        []byte
 	blob                           string
+	unmap                          []byte // the mapped blob, released if decoding fails
 
 	buf      []byte
 	pos, end int
@@ -288,6 +380,16 @@ type cacheFile struct {
 }
 
 func (c *cacheFile) bad(msg string) *CacheError { return &CacheError{File: c.name, Msg: msg} }
+
+// close closes the file after a failure: nothing decoded survives, so a
+// mapped blob is released too.
+func (c *cacheFile) close() {
+	c.f.Close()
+	if c.unmap != nil {
+		unmapBlob(c.unmap)
+		c.unmap = nil
+	}
+}
 
 // openCacheFile opens file and reads what precedes the records. The string
 // blob gets a buffer of its own that the decoded strings then share.
@@ -298,7 +400,7 @@ func openCacheFile(file string, kind uint32, key string) (*cacheFile, error) {
 	}
 	c := &cacheFile{name: file, f: f}
 	if err := c.open(kind, key); err != nil {
-		f.Close()
+		c.close()
 		return nil, err
 	}
 	return c, nil
@@ -343,9 +445,19 @@ func (c *cacheFile) open(kind uint32, key string) error {
 		return c.bad(fmt.Sprintf("%d bytes, header announces %d", size, want))
 	}
 	head := make([]byte, headLen)
-	blob := make([]byte, strbytes)
-	for _, b := range [][]byte{head, blob} {
-		if _, err := io.ReadFull(c.f, b); err != nil {
+	if _, err := io.ReadFull(c.f, head); err != nil {
+		return c.bad("truncated")
+	}
+	blobAt := cacheHeaderSize + headLen
+	blob, mapping, mapped := mapBlob(c.f, blobAt, strbytes)
+	if mapped {
+		c.unmap = mapping
+		if _, err := c.f.Seek(blobAt+strbytes, io.SeekStart); err != nil {
+			return c.bad(err.Error())
+		}
+	} else {
+		blob = make([]byte, strbytes)
+		if _, err := io.ReadFull(c.f, blob); err != nil {
 			return c.bad("truncated")
 		}
 	}
@@ -374,6 +486,12 @@ func (c *cacheFile) open(kind uint32, key string) error {
 	if strbytes > 0 {
 		// blob is never written again: the strings may share it.
 		c.blob = unsafe.String(&blob[0], len(blob))
+	}
+	if mapped {
+		// The checksum read every page; let the kernel drop them until
+		// a string is used, so that strings nobody reads (summaries,
+		// checksums, locations, stored last) cost no memory.
+		dropPages(mapping)
 	}
 	c.buf = make([]byte, 256<<10)
 	c.left = tailLen - int64(cacheTrailerSize)
@@ -472,10 +590,11 @@ func readPrimaryCache(file, key, repo, base string) ([]*Package, error) {
 	}
 	pkgs, err := c.decodePrimary(repo, base)
 	if err != nil {
-		c.f.Close()
+		c.close()
 		return nil, err
 	}
 	if err := c.finish(); err != nil {
+		c.close()
 		return nil, err
 	}
 	return pkgs, nil
@@ -533,14 +652,12 @@ func (c *cacheFile) decodePrimary(repo, base string) ([]*Package, error) {
 		}
 		flags := le.Uint32(r[4:])
 		d := &deps[i]
-		var e [5]error
+		var e [2]error
 		d.Name, e[0] = c.str(le.Uint32(r))
-		d.Flags, e[1] = c.str(flags &^ preBit)
-		d.Epoch, e[2] = c.str(le.Uint32(r[8:]))
-		d.Version, e[3] = c.str(le.Uint32(r[12:]))
-		d.Release, e[4] = c.str(le.Uint32(r[16:]))
+		d.EVR, e[1] = c.str(le.Uint32(r[8:]))
+		d.Flags = DepFlags(flags &^ preBit)
 		d.Pre = flags&preBit != 0
-		if e != [5]error{} {
+		if e != [2]error{} || d.Flags > DepGT {
 			return nil, c.bad(errCacheIndex.Error())
 		}
 	}
@@ -560,10 +677,11 @@ func readFilelistsCache(file, key string, pkgs []*Package) error {
 	}
 	lists, err := c.decodeFilelists(len(pkgs))
 	if err != nil {
-		c.f.Close()
+		c.close()
 		return err
 	}
 	if err := c.finish(); err != nil {
+		c.close()
 		return err
 	}
 	for i, p := range pkgs {

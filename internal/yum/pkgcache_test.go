@@ -469,3 +469,68 @@ func BenchmarkWritePrimaryCache(b *testing.B) {
 		}
 	}
 }
+
+// A cold load's cache (unique strings spilled to a temporary file) with a
+// blob large enough to be mapped decodes to the packages it was built
+// from, and a damaged string in the mapped blob is still caught.
+func TestPackageCacheSpilledAndMapped(t *testing.T) {
+	var doc strings.Builder
+	doc.WriteString(`<?xml version="1.0"?><metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm">`)
+	for i := range 300 {
+		fmt.Fprintf(&doc, `<package type="rpm"><name>p%d</name><arch>x86_64</arch><version epoch="%d" ver="1.%d" rel="1"/>
+<checksum type="sha256">%064d</checksum><summary>%s</summary><location href="p%d.rpm"/>
+<format><rpm:provides><rpm:entry name="p%d" flags="EQ" epoch="0" ver="1.%d" rel="1"/></rpm:provides>
+<rpm:requires><rpm:entry name="lib" flags="GE" ver="2" pre="1"/><rpm:entry name="(a or p%d)"/></rpm:requires>
+<file>/usr/bin/p%d</file></format></package>`, i, i%3, i, i, strings.Repeat("s", 4000+i), i, i, i, i, i)
+	}
+	doc.WriteString(`</metadata>`)
+	want, err := ParsePrimary(strings.NewReader(doc.String()), "r", "http://h/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, primaryCacheName)
+	b := newCacheBuilder(cacheKindPrimary, 0)
+	b.spillTo(dir)
+	defer b.discard()
+	if b.st.spill == nil {
+		t.Fatal("no spill file")
+	}
+	// Parsed with an empty base, as the loader does.
+	err = streamPrimary(strings.NewReader(doc.String()), "r", "", func(run []*Package) { b.add(run) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeFile(file, "k"); err != nil {
+		t.Fatal(err)
+	}
+	b.discard()
+	if ents, _ := filepath.Glob(filepath.Join(dir, ".strings.tmp*")); len(ents) != 0 {
+		t.Errorf("spill files left: %v", ents)
+	}
+	if b.st.bytes < mapBlobMin {
+		t.Fatalf("blob of %d bytes is too small to be mapped", b.st.bytes)
+	}
+	got, err := readPrimaryCache(file, "k", "r", "http://h/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decoded packages differ (-parsed +decoded):\n%s", diff)
+	}
+	good, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last summary's last byte lies in the mapped blob, among the
+	// unique strings stored after the shared ones.
+	at := bytes.LastIndex(good, []byte("ss"))
+	good[at] ^= 0x40
+	bad := filepath.Join(t.TempDir(), primaryCacheName)
+	if err := os.WriteFile(bad, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readPrimaryCache(bad, "k", "r", "http://h/"); err == nil || err.Error() != "metadata cache "+bad+": checksum mismatch" {
+		t.Fatalf("damaged mapped blob: error = %v", err)
+	}
+}

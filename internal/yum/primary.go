@@ -29,6 +29,21 @@ func parsePrimary(r io.Reader, repo, baseURL string, batch func([]*Package)) ([]
 	return p.pkgs, nil
 }
 
+// streamPrimary is parsePrimary that keeps nothing: every run of packages
+// goes to batch and is forgotten, so that the caller alone decides how
+// long the parsed packages live (the loader encodes them into its cache
+// and drops them).
+func streamPrimary(r io.Reader, repo, baseURL string, batch func([]*Package)) error {
+	p := primaryParser{s: newXMLScanner(r), in: interner{}, repo: repo, base: baseURL, batch: batch, stream: true}
+	if err := p.run(); err != nil {
+		return err
+	}
+	if len(p.pkgs) > 0 {
+		batch(p.pkgs)
+	}
+	return nil
+}
+
 // batchSize is how many finished packages parsePrimary hands over at once.
 const batchSize = 1024
 
@@ -38,11 +53,13 @@ type primaryParser struct {
 	repo string
 	base string
 
-	pkgs  []*Package
-	batch func([]*Package)
-	sent  int // packages handed to batch
-	slab  []Package
-	arena []Dep
+	pkgs   []*Package
+	batch  func([]*Package)
+	sent   int  // packages handed to batch
+	stream bool // forget runs once handed to batch
+	slab   []Package
+	arena  []Dep
+	evrBuf []byte
 
 	cur    *Package
 	deps   []Dep // the dependency list being read
@@ -77,6 +94,31 @@ func (p *primaryParser) keepDeps() []Dep {
 }
 
 func (p *primaryParser) str(b []byte) string { return p.in.get(unescape(b)) }
+
+// evr returns the current entry's epoch, ver and rel packed as PackEVR
+// does, interned.
+func (p *primaryParser) evr() string {
+	s := p.s
+	e, v, r := s.attr("epoch"), s.attr("ver"), s.attr("rel")
+	if len(e) == 0 && len(v) == 0 && len(r) == 0 {
+		return ""
+	}
+	b := append(p.evrBuf[:0], unescape(e)...)
+	b = append(b, 0)
+	b = append(b, unescape(v)...)
+	b = append(b, 0)
+	b = append(b, unescape(r)...)
+	p.evrBuf = b
+	return p.in.get(b)
+}
+
+// depFlags reads a flags attribute without allocating.
+func depFlags(b []byte) DepFlags {
+	if len(b) != 2 {
+		return DepAny
+	}
+	return ParseDepFlags(string(b))
+}
 
 func (p *primaryParser) num(name string) (int64, error) {
 	v := p.s.attr(name)
@@ -137,6 +179,9 @@ func (p *primaryParser) inPackage() error {
 				// while the receiver reads this run.
 				p.batch(p.pkgs[p.sent:len(p.pkgs):len(p.pkgs)])
 				p.sent = len(p.pkgs)
+				if p.stream {
+					p.pkgs, p.sent = make([]*Package, 0, batchSize), 0
+				}
 			}
 		case "name":
 			pkg.Name = p.str(s.text)
@@ -164,13 +209,7 @@ func (p *primaryParser) inPackage() error {
 		if !p.inDeps {
 			return nil
 		}
-		d := Dep{
-			Name:    p.str(s.attr("name")),
-			Flags:   p.str(s.attr("flags")),
-			Epoch:   p.str(s.attr("epoch")),
-			Version: p.str(s.attr("ver")),
-			Release: p.str(s.attr("rel")),
-		}
+		d := Dep{Name: p.str(s.attr("name")), Flags: depFlags(s.attr("flags")), EVR: p.evr()}
 		if pre := s.attr("pre"); len(pre) > 0 && (pre[0] == '1' || pre[0] == 't') {
 			d.Pre = true
 		}

@@ -91,7 +91,7 @@ func TestParsePrimaryEdgeCases(t *testing.T) {
 		Repo: "r", Location: "P/a&b.rpm", BaseURL: "http://other/base/",
 		Checksum: Checksum{"sha256", "abc"}, Size: 10, InstalledSize: 20,
 		HeaderStart: 4504, HeaderEnd: 9000, Summary: `<tag> "q" ☺ ☃`, SourceRPM: "a.src.rpm", BuildTime: 7,
-		Requires: []Dep{{Name: "x >= y", Pre: true}, {Name: "z", Flags: "GE", Epoch: "0", Version: "1", Release: "2"}},
+		Requires: []Dep{{Name: "x >= y", Pre: true}, {Name: "z", Flags: DepGE, EVR: PackEVR("0", "1", "2")}},
 		Files:    []string{"/etc/a"},
 	}}
 	if d := cmp.Diff(want, got); d != "" {
