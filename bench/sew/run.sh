@@ -2,23 +2,29 @@
 # run.sh measures `sock sew` against `dnf --installroot install` on the
 # same generated repository and request (bench-root, which requires every
 # other package), in the same run, warm caches for both, each N times,
-# interleaved: wall time, user+sys CPU and peak RSS from GNU time, and the
-# load average when each run starts. It also times the floor (decompressing
-# every payload of the transaction into io.Discard with sew's decoder,
-# bench/sew/floor) and `sock sew --jobs 1`, and checks that dnf's and
+# interleaved: wall time, user and system CPU and peak RSS from GNU time,
+# and the load average when each run starts. It also times the floor
+# (decompressing every payload of the transaction into io.Discard with
+# sew's decoder, and with one reused zstd decoder: bench/sew/floor) and
+# `sock sew --jobs 1`, and checks that dnf's and
 # sock's trees hold the same paths, types, modes, owners, sizes, link
 # targets, mtimes and contents. A markdown report goes to stdout; details
 # (GNU time reports, stderr, listings) to $WORK.
 #
 #   sudo sh bench/sew/run.sh
 #
-# Settings (environment): WORK (default /tmp/sock-bench-sew; the trees land
-# there, so its filesystem is the one measured), N (runs of each, default
-# 3), PACKAGES (400), MB (installed size, 1024), PAYLOAD (rpmbuild's
-# _binary_payload, default w19.zstdio as on Fedora and EL9). The generated
-# repository is kept in $WORK/repo and reused while those settings are
-# unchanged (bench/sew/gen checks $WORK/repo/gen.json). Needs root, Go,
-# rpmbuild, createrepo_c, dnf, rpm and GNU time (/usr/bin/time).
+# sh reads this script as it runs: do not edit it while a run is going.
+#
+# Settings (environment): WORK (default /tmp/sock-bench-sew), TARGET (where
+# the trees land, so the filesystem measured; default $WORK; on a tmpfs
+# such as /dev/shm each tree is deleted right after its run, elsewhere
+# they are kept until the end, about 1 GB each), N (runs of each, default
+# 3), SETTLE (seconds of quiet before the runs, default 70), PACKAGES
+# (400), MB (installed size, 1024), PAYLOAD (rpmbuild's _binary_payload,
+# default w19.zstdio as on Fedora and EL9). The generated repository is
+# kept in $WORK/repo and reused while those settings are unchanged
+# (bench/sew/gen checks $WORK/repo/gen.json). Needs root, Go, rpmbuild,
+# createrepo_c, dnf, rpm and GNU time (/usr/bin/time).
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -35,6 +41,10 @@ fi
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 REPO=$WORK/repo
+TARGET=${TARGET:-$WORK}
+mkdir -p "$TARGET"
+TARGET=$(cd "$TARGET" && pwd)
+FSTYPE=$(df --output=fstype "$TARGET" | tail -1)
 
 go build -o "$WORK/gen" ./bench/sew/gen
 go build -o "$WORK/floor" ./bench/sew/floor
@@ -69,7 +79,7 @@ DNF="dnf -y -q --setopt=reposdir=/nonexistent --setopt=cachedir=$WORK/dnf-cache
 SEW="$SOCK sew $NAIL --cache-dir $WORK/sock-cache --root"
 
 # measure LABEL CMD...: runs CMD under GNU time and appends
-# "LABEL wall cpu rss_MiB load1" to $WORK/results.
+# "LABEL wall user system rss_MiB load1" to $WORK/results.
 measure() {
 	label=$1
 	shift
@@ -83,7 +93,7 @@ measure() {
 		/User time/ { u = $2 }
 		/System time/ { y = $2 }
 		/Maximum resident set size/ { m = $2 / 1024 }
-		END { printf "%s %.2f %.2f %.0f %s\n", label, s, u + y, m, load }' "$WORK/$label.time" >>"$WORK/results"
+		END { printf "%s %.2f %.2f %.2f %.0f %s\n", label, s, u, y, m, load }' "$WORK/$label.time" >>"$WORK/results"
 }
 
 # Warm-up, untimed: dnf's cachedir gets the repository's metadata and
@@ -91,25 +101,30 @@ measure() {
 # reads a file:// repository's packages in place, so it has nothing more
 # to cache), and the page cache holds the repository for both.
 echo "warming caches" >&2
-rm -rf "$WORK/dnf-cache" "$WORK/sock-cache" "$WORK"/t-*
+rm -rf "$WORK/dnf-cache" "$WORK/sock-cache" "$TARGET"/t-*
 # shellcheck disable=SC2086
-$DNF "$WORK/t-dnf-0" >/dev/null
-$SEW "$WORK/t-sock-0" 2>/dev/null
+$DNF "$TARGET/t-dnf-0" >/dev/null
+$SEW "$TARGET/t-sock-0" 2>/dev/null
 cat "$REPO"/Packages/*.rpm "$WORK"/sock-cache/packages/* >/dev/null
 
-# Every run writes a fresh directory and nothing is deleted until all are
-# done: on ext4 without a journal (as on the machine measured), creating
-# an inode skips the inodes deleted in the last 35 seconds one by one
-# (ext4's recently_deleted), so deleting the previous tree just before a
-# run makes file creation several times slower. SETTLE seconds of quiet
-# let the warm-up's own writes and any earlier deletions age out.
+# On a disk, every run writes a fresh directory and nothing is deleted
+# until all are done: on ext4 without a journal (as on the machine
+# measured), creating an inode skips, one by one, the inodes of its group
+# deleted in the last 60 seconds (360 while their inode table block is
+# dirty; ext4's recently_deleted), so deleting the previous tree just
+# before a run makes file creation several times slower. SETTLE seconds
+# after a sync let earlier deletions age out. A tmpfs has no such rule,
+# and no room to keep every tree.
+if [ "$FSTYPE" = tmpfs ]; then
+	rm -rf "$TARGET"/t-*
+fi
 sync
-sleep "${SETTLE:-40}"
+sleep "${SETTLE:-70}"
 : >"$WORK/results"
 # shellcheck disable=SC2086 # $DNF and $SEW are argument lists
 for r in $(seq 1 "$N"); do
-	for tool in dnf sock sock-j1 floor; do
-		dir=$WORK/t-$tool-$r
+	for tool in dnf sock sock-j1 floor floor-reuse; do
+		dir=$TARGET/t-$tool-$r
 		# Write back what earlier runs left dirty, so that no run pays
 		# for another's writes.
 		sync
@@ -119,7 +134,11 @@ for r in $(seq 1 "$N"); do
 		sock) measure "$tool-$r" $SEW "$dir" ;;
 		sock-j1) measure "$tool-$r" $SEW "$dir" --jobs 1 ;;
 		floor) measure "$tool-$r" "$WORK/floor" "$REPO"/Packages/*.rpm ;;
+		floor-reuse) measure "$tool-$r" "$WORK/floor" -reuse "$REPO"/Packages/*.rpm ;;
 		esac
+		if [ "$FSTYPE" = tmpfs ] && { [ "$r" != "$N" ] || [ "$tool" = sock-j1 ]; }; then
+			rm -rf "$dir"
+		fi
 	done
 done
 
@@ -133,8 +152,8 @@ listing() {
 		-o -type d -printf '%p %y %m %u %g\n' -o -printf '%p %y %m %u %g %s %T@ %l\n' | sort)
 	(cd "$1" && find ./usr ./etc -path ./etc/dnf -prune -o -type f -print0 | sort -z | xargs -0 sha256sum)
 }
-listing "$WORK/t-dnf-$N" >"$WORK/dnf.listing"
-listing "$WORK/t-sock-$N" >"$WORK/sock.listing"
+listing "$TARGET/t-dnf-$N" >"$WORK/dnf.listing"
+listing "$TARGET/t-sock-$N" >"$WORK/sock.listing"
 if cmp -s "$WORK/dnf.listing" "$WORK/sock.listing"; then
 	same="yes ($(grep -c '^\./' "$WORK/dnf.listing") paths and digests)"
 else
@@ -142,50 +161,55 @@ else
 	same="NO: $(grep -c '^[<>]' "$WORK/listing.diff") lines differ, see $WORK/listing.diff"
 fi
 qa() { rpm --root "$1" --dbpath /var/lib/rpm -qa | sort; }
-if [ "$(qa "$WORK/t-dnf-$N")" = "$(qa "$WORK/t-sock-$N")" ]; then
-	sameqa="yes ($(qa "$WORK/t-sock-$N" | wc -l) packages)"
+if [ "$(qa "$TARGET/t-dnf-$N")" = "$(qa "$TARGET/t-sock-$N")" ]; then
+	sameqa="yes ($(qa "$TARGET/t-sock-$N" | wc -l) packages)"
 else
 	sameqa=NO
 fi
 
 # Keep the last pair of trees for inspection; the rest goes.
-for d in "$WORK"/t-*; do
-	case $d in "$WORK/t-dnf-$N" | "$WORK/t-sock-$N") ;; *) rm -rf "$d" ;; esac
+for d in "$TARGET"/t-*; do
+	case $d in "$TARGET/t-dnf-$N" | "$TARGET/t-sock-$N") ;; *) rm -rf "$d" ;; esac
 done
 
 floorline=$(cat "$WORK/floor-1.out")
 kv() { echo "$floorline" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 installed=$(kv installed)
 
+src=$(df --output=source "$TARGET" | tail -1)
+case $(lsblk -dno ROTA "$src" 2>/dev/null | tr -d ' ') in
+1) disk=" (a rotational disk per the kernel)" ;;
+0) disk=" (a non-rotational disk)" ;;
+*) disk= ;;
+esac
 echo "Machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
-	"$(free -m | awk '/^Mem:/ { printf "%.1f GiB", $2 / 1024 }') memory;" \
-	"$WORK on $(findmnt -no SOURCE,FSTYPE -T "$WORK" | tr -s ' ')" \
-	"($(lsblk -dno ROTA "$(findmnt -no SOURCE -T "$WORK")" 2>/dev/null | tr -d ' ' | sed 's/1/rotational per the kernel/;s/0/non-rotational/'))."
+	"$(free -m | awk '/^Mem:/ { printf "%.1f GiB", $2 / 1024 }') memory; trees in $TARGET on $src, $FSTYPE$disk."
 echo "Tools: $(dnf --version | head -1 | sed 's/^/dnf /'), $(rpm --version), sock $(git rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)."
-echo "Input: $(kv packages) packages, $(kv files) regular files, $(find "$WORK/t-sock-$N" -path "$WORK/t-sock-$N/.sock" -prune -o -print | wc -l) paths;" \
+echo "Input: $(kv packages) packages, $(kv files) regular files, $(find "$TARGET/t-sock-$N" -path "$TARGET/t-sock-$N/.sock" -prune -o -print | wc -l) paths;" \
 	"$(kv compressed | awk '{ printf "%.0f MB", $1 / 1e6 }') of $PAYLOAD payloads, $(kv cpio | awk '{ printf "%.0f MB", $1 / 1e6 }') of cpio," \
 	"$(echo "$installed" | awk '{ printf "%.0f MB", $1 / 1e6 }') installed."
 echo "Same tree: $same. Same rpm -qa: $sameqa."
 echo
-echo "| run | wall min / median | user+sys CPU min / median | peak RSS median | installed MB/s (median wall) | load average at start |"
-echo "| --- | --- | --- | --- | --- | --- |"
-for tool in dnf sock sock-j1 floor; do
+echo "| run | wall min / median | user CPU min / median | system CPU min / median | peak RSS median | installed MB/s (median wall) | load average at start |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for tool in dnf sock sock-j1 floor floor-reuse; do
 	case $tool in
 	dnf) label='`dnf --installroot install`' ;;
 	sock) label='`sock sew`' ;;
 	sock-j1) label='`sock sew --jobs 1`' ;;
-	floor) label='floor: decompress every payload (bench/sew/floor)' ;;
+	floor) label='floor: decompress every payload, a decoder per package as sew (bench/sew/floor)' ;;
+	floor-reuse) label='floor: the same, one zstd decoder reset per package (floor -reuse)' ;;
 	esac
 	awk -v tool="$tool" -v label="$label" -v bytes="$installed" '
 		function med(a, n,   i, j, t) {
 			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		}
-		{ split($1, p, "-"); name = $1; sub(/-[0-9]+$/, "", name) }
-		name == tool { n++; w[n] = $2; c[n] = $3; m[n] = $4; l = l (l ? ", " : "") $5 }
+		{ name = $1; sub(/-[0-9]+$/, "", name) }
+		name == tool { n++; w[n] = $2; u[n] = $3; y[n] = $4; m[n] = $5; l = l (l ? ", " : "") $6 }
 		END {
-			mw = med(w, n); mc = med(c, n); mm = med(m, n)
-			# med sorted w in place, so w[1] is the minimum.
-			printf "| %s | %.2f s / %.2f s | %.2f s / %.2f s | %d MiB | %.0f | %s |\n", label, w[1], mw, c[1], mc, mm, bytes / 1e6 / mw, l
+			mw = med(w, n); mu = med(u, n); my = med(y, n); mm = med(m, n)
+			# med sorts in place, so w[1], u[1] and y[1] are the minimums.
+			printf "| %s | %.2f s / %.2f s | %.2f s / %.2f s | %.2f s / %.2f s | %d MiB | %.0f | %s |\n", label, w[1], mw, u[1], mu, y[1], my, mm, bytes / 1e6 / mw, l
 		}' "$WORK/results"
 done
