@@ -7,9 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -85,17 +83,6 @@ func darnIt(t *testing.T, foot *toe.Foot, root, cache string, all bool) (*Report
 	return r, l, b.Bytes()
 }
 
-func rpmQA(t *testing.T, root string) []string {
-	t.Helper()
-	out, err := exec.Command(rpmtest.NeedTool(t, "rpm"), "--root", root, "--dbpath", "/var/lib/rpm", "-qa", "--qf", "%{NEVRA}\n").CombinedOutput()
-	if err != nil {
-		t.Fatalf("rpm -qa in %s: %v\n%s", root, err, out)
-	}
-	lines := strings.Fields(string(out))
-	sort.Strings(lines)
-	return lines
-}
-
 func fileSum(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -160,7 +147,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	second := filepath.Join(t.TempDir(), "second")
 	assemble(t, locked, second, cache, true)
-	if d := cmp.Diff(rpmQA(t, first), rpmQA(t, second)); d != "" {
+	if d := cmp.Diff(rpmtest.RPMQA(t, first), rpmtest.RPMQA(t, second)); d != "" {
 		t.Errorf("rpm -qa (-sew +sew --locked):\n%s", d)
 	}
 	if d := cmp.Diff(rpmtest.Snapshot(t, first, "/.sock"), rpmtest.Snapshot(t, second, "/.sock")); d != "" {
@@ -190,7 +177,7 @@ func TestMirrorMove(t *testing.T) {
 	}
 	second := filepath.Join(t.TempDir(), "second")
 	assemble(t, foot, second, t.TempDir(), true)
-	if d := cmp.Diff(rpmQA(t, first), rpmQA(t, second)); d != "" {
+	if d := cmp.Diff(rpmtest.RPMQA(t, first), rpmtest.RPMQA(t, second)); d != "" {
 		t.Errorf("rpm -qa (-before +after the move):\n%s", d)
 	}
 }

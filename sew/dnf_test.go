@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -101,31 +100,6 @@ func fidelityRepo(t *testing.T, dir string) {
 var skipDNF = []string{"/var/lib/dnf", "/var/cache/dnf", "/var/log/dnf.log", "/var/log/dnf.librepo.log",
 	"/var/log/dnf.rpm.log", "/var/log/hawkey.log", "/var/lib/rpm", "/etc/dnf", "/.sock", "/var/lib/rpm-state", "/var/cache"}
 
-// rpmFiles is every path the packages installed in root ship.
-func rpmFiles(t *testing.T, root string) map[string]bool {
-	t.Helper()
-	out, err := exec.Command(rpmtest.NeedTool(t, "rpm"), "--root", root, "--dbpath", "/var/lib/rpm", "-qal").CombinedOutput()
-	if err != nil {
-		t.Fatalf("rpm -qal in %s: %v\n%s", root, err, out)
-	}
-	files := map[string]bool{}
-	for _, f := range strings.Split(string(out), "\n") {
-		files[f] = true
-	}
-	return files
-}
-
-func rpmQA(t *testing.T, root string) []string {
-	t.Helper()
-	out, err := exec.Command(rpmtest.NeedTool(t, "rpm"), "--root", root, "--dbpath", "/var/lib/rpm", "-qa", "--qf", "%{NEVRA}\n").CombinedOutput()
-	if err != nil {
-		t.Fatalf("rpm -qa in %s: %v\n%s", root, err, out)
-	}
-	lines := strings.Fields(string(out))
-	sort.Strings(lines)
-	return lines
-}
-
 // TestSameTreeAsDNF is sew's fidelity bar: for the same request on the
 // same repository, the tree sew builds equals the one dnf --installroot
 // builds, path by path, and rpm reads sew's database as dnf's.
@@ -154,23 +128,10 @@ func TestSameTreeAsDNF(t *testing.T) {
 		}
 	}
 
-	want := rpmtest.Snapshot(t, dnfRoot, skipDNF...)
-	got := rpmtest.Snapshot(t, sockRoot, skipDNF...)
-	// Files no package ships (scriptlets' output) carry the time they
-	// were written, which differs between two runs by nature.
-	packaged := rpmFiles(t, dnfRoot)
-	for _, tree := range []map[string]rpmtest.Node{want, got} {
-		for p, n := range tree {
-			if !packaged[p] {
-				n.MTime = 0
-				tree[p] = n
-			}
-		}
-	}
-	if d := cmp.Diff(want, got); d != "" {
+	if d := rpmtest.SameTree(t, dnfRoot, sockRoot, skipDNF...); d != "" {
 		t.Errorf("sew's tree differs from dnf's (-dnf +sew):\n%s", d)
 	}
-	if d := cmp.Diff(rpmQA(t, dnfRoot), rpmQA(t, sockRoot)); d != "" {
+	if d := cmp.Diff(rpmtest.RPMQA(t, dnfRoot), rpmtest.RPMQA(t, sockRoot)); d != "" {
 		t.Errorf("rpm -qa differs (-dnf +sew):\n%s", d)
 	}
 	// rpm's own queries and operations accept sew's database.
@@ -194,7 +155,7 @@ func TestSameTreeAsDNF(t *testing.T) {
 	}
 	// dnf installs on top of sew's SOCK.
 	rpmtest.DNFInstall(t, sockRoot, repo, "libnone")
-	if d := cmp.Diff(rpmQA(t, dnfRoot), rpmQA(t, sockRoot)); d != "" {
+	if d := cmp.Diff(rpmtest.RPMQA(t, dnfRoot), rpmtest.RPMQA(t, sockRoot)); d != "" {
 		t.Errorf("after rpm -e and dnf install on top, rpm -qa differs (-dnf +sew):\n%s", d)
 	}
 }

@@ -236,7 +236,7 @@ func TestConcurrentSew(t *testing.T) {
 	if st, err := ReadState(dir); err != nil || st.Status != StatusComplete {
 		t.Fatalf("state after both: %+v, %v", st, err)
 	}
-	if out := rpmQA(t, dir); len(out) != 8 {
+	if out := rpmtest.RPMQA(t, dir); len(out) != 8 {
 		t.Errorf("rpm -qa lists %d packages, want 8: %v", len(out), out)
 	}
 }

@@ -158,7 +158,7 @@ func (r *scriptRunner) pretrans(ctx context.Context, headers []*rpmhdr.Package) 
 // A failed trigger is reported and the install goes on, as in rpm.
 func (r *scriptRunner) pre(ctx context.Context, hp *rpmhdr.Package) bool {
 	r.next = newTrigPkg(hp.Header)
-	r.packageTriggers(ctx, r.next, r.installed, senseTriggerPreIn)
+	r.packageTriggers(ctx, r.next, r.installed, rpmhdr.SenseTriggerPreIn)
 	if r.run(ctx, hp.Header, sandbox.PreIn) {
 		return true
 	}
@@ -179,7 +179,7 @@ func (r *scriptRunner) post(ctx context.Context, hp *rpmhdr.Package) {
 	db := append(earlier[:len(earlier):len(earlier)], p)
 	r.fileTriggers(ctx, p, db, earlier, 1)
 	r.run(ctx, hp.Header, sandbox.PostIn)
-	r.packageTriggers(ctx, p, db, senseTriggerIn)
+	r.packageTriggers(ctx, p, db, rpmhdr.SenseTriggerIn)
 	r.fileTriggers(ctx, p, db, earlier, 2)
 	r.installed = db
 }

@@ -33,15 +33,6 @@ import (
 // install order and by priority within a package, with the matching
 // files of every package of the transaction.
 
-// Trigger sense flags (rpmds.h, RPMSENSE_*).
-const (
-	senseLess         = 1 << 1
-	senseGreater      = 1 << 2
-	senseEqual        = 1 << 3
-	senseTriggerIn    = 1 << 16
-	senseTriggerPreIn = 1 << 25
-)
-
 // triggerPriorityBound splits file triggers into those run before %post
 // and those run after the package triggers (rpmtriggers.c,
 // TRIGGER_PRIORITY_BOUND).
@@ -156,16 +147,16 @@ func (f triggerFamily) byPriority() []uint32 {
 }
 
 func flagName(flags uint32) yum.DepFlags {
-	switch flags & (senseLess | senseGreater | senseEqual) {
-	case senseLess:
+	switch flags & (rpmhdr.SenseLess | rpmhdr.SenseGreater | rpmhdr.SenseEqual) {
+	case rpmhdr.SenseLess:
 		return yum.DepLT
-	case senseLess | senseEqual:
+	case rpmhdr.SenseLess | rpmhdr.SenseEqual:
 		return yum.DepLE
-	case senseEqual:
+	case rpmhdr.SenseEqual:
 		return yum.DepEQ
-	case senseGreater | senseEqual:
+	case rpmhdr.SenseGreater | rpmhdr.SenseEqual:
 		return yum.DepGE
-	case senseGreater:
+	case rpmhdr.SenseGreater:
 		return yum.DepGT
 	}
 	return yum.DepAny
@@ -250,13 +241,13 @@ func countName(db []*trigPkg, name string) int {
 	return n
 }
 
-// packageTriggers runs the %triggerprein (sense senseTriggerPreIn) or
-// %triggerin (senseTriggerIn) scripts that installing p sets off; db is
+// packageTriggers runs the %triggerprein (sense rpmhdr.SenseTriggerPreIn) or
+// %triggerin (rpmhdr.SenseTriggerIn) scripts that installing p sets off; db is
 // the rpmdb at that moment (p in it for %triggerin, not for
 // %triggerprein).
 func (r *scriptRunner) packageTriggers(ctx context.Context, p *trigPkg, db []*trigPkg, sense uint32) {
 	kind := sandbox.TriggerIn
-	if sense == senseTriggerPreIn {
+	if sense == rpmhdr.SenseTriggerPreIn {
 		kind = sandbox.TriggerPreIn
 	}
 	// runTriggers: the triggers of installed packages that name p. $1 is
@@ -338,7 +329,7 @@ func (r *scriptRunner) fileTriggers(ctx context.Context, p *trigPkg, db, earlier
 	})
 	for _, c := range cands {
 		o := db[c.pkg]
-		if !inClass(c.prio) || !o.file.fires(c.tix, senseTriggerIn) {
+		if !inClass(c.prio) || !o.file.fires(c.tix, rpmhdr.SenseTriggerIn) {
 			continue
 		}
 		var files []string
@@ -352,7 +343,7 @@ func (r *scriptRunner) fileTriggers(ctx context.Context, p *trigPkg, db, earlier
 	// runImmedFileTriggers: p's own file triggers, over the files of the
 	// packages installed before it.
 	for _, tix := range p.file.byPriority() {
-		if !inClass(p.file.priority(tix)) || !p.file.fires(tix, senseTriggerIn) {
+		if !inClass(p.file.priority(tix)) || !p.file.fires(tix, rpmhdr.SenseTriggerIn) {
 			continue
 		}
 		if files := dbFiles(earlier, p.file, tix); len(files) > 0 {
@@ -384,7 +375,7 @@ func dbFiles(pkgs []*trigPkg, f triggerFamily, tix uint32) []string {
 func (r *scriptRunner) transFileTriggers(ctx context.Context) {
 	for _, p := range r.installed {
 		for _, tix := range p.transFile.byPriority() {
-			if !p.transFile.fires(tix, senseTriggerIn) {
+			if !p.transFile.fires(tix, rpmhdr.SenseTriggerIn) {
 				continue
 			}
 			if files := dbFiles(r.installed, p.transFile, tix); len(files) > 0 {

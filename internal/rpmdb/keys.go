@@ -46,27 +46,17 @@ type Key struct {
 	Idx   uint32
 }
 
-// rpmsense flags (rpmds.h) that decide whether rpm indexes a requirement.
+// Which requirements rpm indexes depends on these rpmsense flags.
 const (
-	senseScriptPre    = 1 << 9
-	senseScriptPost   = 1 << 10
-	senseScriptPreUn  = 1 << 11
-	senseScriptPostUn = 1 << 12
-	senseRPMLib       = 1 << 24
-	sensePretrans     = 1 << 7
-	sensePosttrans    = 1 << 5
-	senseKeyring      = 1 << 26
-	senseMeta         = 1 << 29
-
-	installOnly = senseScriptPre | senseScriptPost | senseRPMLib | senseKeyring | sensePretrans | sensePosttrans
-	eraseOnly   = senseScriptPreUn | senseScriptPostUn
+	installOnly = rpmhdr.SenseScriptPre | rpmhdr.SenseScriptPost | rpmhdr.SenseRPMLib | rpmhdr.SenseKeyring | rpmhdr.SensePretrans | rpmhdr.SensePosttrans
+	eraseOnly   = rpmhdr.SenseScriptPreUn | rpmhdr.SenseScriptPostUn
 )
 
 // transient reports rpm's isTransientReq: a requirement needed only while
 // installing (rpmlib(), %pre, %post, %pretrans, %posttrans) and not while
 // erasing is left out of the Requirename index.
 func transient(flags uint32) bool {
-	return flags&installOnly != 0 && flags&eraseOnly == 0 && flags&senseMeta == 0
+	return flags&installOnly != 0 && flags&eraseOnly == 0 && flags&rpmhdr.SenseMeta == 0
 }
 
 // IndexKeys returns every secondary index row rpm writes for an installed

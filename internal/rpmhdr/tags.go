@@ -191,3 +191,23 @@ func (t Type) size() int {
 	}
 	return 0
 }
+
+// Sense flags of dependencies (rpmds.h rpmsenseFlags), as the *FLAGS tags
+// hold them.
+const (
+	SenseLess         = 1 << 1
+	SenseGreater      = 1 << 2
+	SenseEqual        = 1 << 3
+	SensePosttrans    = 1 << 5
+	SensePrereq       = 1 << 6
+	SensePretrans     = 1 << 7
+	SenseScriptPre    = 1 << 9
+	SenseScriptPost   = 1 << 10
+	SenseScriptPreUn  = 1 << 11
+	SenseScriptPostUn = 1 << 12
+	SenseTriggerIn    = 1 << 16
+	SenseRPMLib       = 1 << 24
+	SenseTriggerPreIn = 1 << 25
+	SenseKeyring      = 1 << 26
+	SenseMeta         = 1 << 29
+)

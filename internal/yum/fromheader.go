@@ -7,17 +7,6 @@ import (
 	"github.com/sock-project/sock/internal/rpmhdr"
 )
 
-// rpm's dependency sense flags (rpmds.h).
-const (
-	senseLess       = 1 << 1
-	senseGreater    = 1 << 2
-	senseEqual      = 1 << 3
-	sensePrereq     = 1 << 6
-	senseScriptPre  = 1 << 9
-	senseScriptPost = 1 << 10
-	senseRpmlib     = 1 << 24
-)
-
 // FromHeader describes a package from its own header, for an rpm given
 // by URL or local path rather than by repository metadata: the same
 // fields primary.xml would give, and every file. repo, location and
@@ -93,21 +82,21 @@ func headerDeps(h *rpmhdr.Header, nameTag, flagsTag, verTag rpmhdr.Tag) []Dep {
 		if i < len(flags) {
 			f = flags[i]
 		}
-		if f&senseRpmlib != 0 || strings.HasPrefix(n, "rpmlib(") {
+		if f&rpmhdr.SenseRPMLib != 0 || strings.HasPrefix(n, "rpmlib(") {
 			continue
 		}
-		d := Dep{Name: n, Pre: f&(sensePrereq|senseScriptPre|senseScriptPost) != 0}
+		d := Dep{Name: n, Pre: f&(rpmhdr.SensePrereq|rpmhdr.SenseScriptPre|rpmhdr.SenseScriptPost) != 0}
 		if i < len(vers) && vers[i] != "" {
-			switch f & (senseLess | senseGreater | senseEqual) {
-			case senseLess:
+			switch f & (rpmhdr.SenseLess | rpmhdr.SenseGreater | rpmhdr.SenseEqual) {
+			case rpmhdr.SenseLess:
 				d.Flags = DepLT
-			case senseGreater:
+			case rpmhdr.SenseGreater:
 				d.Flags = DepGT
-			case senseEqual:
+			case rpmhdr.SenseEqual:
 				d.Flags = DepEQ
-			case senseLess | senseEqual:
+			case rpmhdr.SenseLess | rpmhdr.SenseEqual:
 				d.Flags = DepLE
-			case senseGreater | senseEqual:
+			case rpmhdr.SenseGreater | rpmhdr.SenseEqual:
 				d.Flags = DepGE
 			}
 			if d.Flags != DepAny {
