@@ -90,7 +90,7 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		id := int32(i)
 		repos[pkg.Repo] = true
 		nameN[intern(pkg.Name)]++
-		for _, d := range pkg.Provides {
+		for _, d := range pkg.Provides() {
 			provN[intern(d.Name)]++
 			if d.Name == pkg.Name && d.Flags == yum.DepEQ {
 				selfProvided[i] = true
@@ -102,11 +102,11 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		for _, f := range pkg.Files {
 			p.files[f] = append(p.files[f], id)
 		}
-		indexNames(p.conflictsBy, id, pkg.Conflicts)
-		indexNames(p.obsoletesBy, id, pkg.Obsoletes)
-		indexNames(p.recommendsBy, id, pkg.Recommends)
-		indexNames(p.supplementsBy, id, pkg.Supplements)
-		indexNames(p.suggestsBy, id, pkg.Suggests)
+		indexNames(p.conflictsBy, id, pkg.Conflicts())
+		indexNames(p.obsoletesBy, id, pkg.Obsoletes())
+		indexNames(p.recommendsBy, id, pkg.Recommends())
+		indexNames(p.supplementsBy, id, pkg.Supplements())
+		indexNames(p.suggestsBy, id, pkg.Suggests())
 	}
 	p.provStart, p.nameStart = starts(provN), starts(nameN)
 	p.provs = make([]provide, p.provStart[len(provN)])
@@ -118,7 +118,7 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		n := p.nameID[pkg.Name]
 		p.namePkgs[nameAt[n]] = id
 		nameAt[n]++
-		for _, d := range pkg.Provides {
+		for _, d := range pkg.Provides() {
 			k := p.nameID[d.Name]
 			p.provs[provAt[k]] = provide{id, d.Flags, d.EVR}
 			provAt[k]++

@@ -283,7 +283,7 @@ func (s *solver) jobCandidates(spec string) ([]int32, error) {
 			if !s.allowed[id] || seen[id] {
 				continue
 			}
-			for _, o := range s.p.pkgs[id].Obsoletes {
+			for _, o := range s.p.pkgs[id].Obsoletes() {
 				hit := false
 				for _, q := range c {
 					if s.p.pkgs[id].Name != s.p.pkgs[q].Name && s.p.matchesNEVR(q, o) {
