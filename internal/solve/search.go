@@ -68,11 +68,9 @@ func (s *solver) tryFrame() bool {
 		}
 		return true
 	}
-	r := Reason{Kind: f.kind, By: nil, Dep: f.dep}
-	if f.kind == Requested {
-		r.Job = f.dep
-	} else {
-		r.By = s.p.pkgs[f.by]
+	r := reason{kind: f.kind, dep: f.dep, by: -1}
+	if f.kind != Requested {
+		r.by = f.by
 	}
 	return s.install(alt, r)
 }
@@ -186,7 +184,7 @@ func (s *solver) undo(n int) {
 // install sets id installed and propagates: what it conflicts with,
 // obsoletes or shares a name with becomes "not installed", and its
 // Requires with a single candidate are installed in turn.
-func (s *solver) install(id int32, why Reason) bool {
+func (s *solver) install(id int32, why reason) bool {
 	queue := []int32{id}
 	if s.val[id] == 0 {
 		s.why[id] = why
@@ -244,7 +242,7 @@ func (s *solver) propagate(q int32, queue []int32) ([]int32, bool) {
 				}
 				t := last.id()
 				if s.val[t] == 0 {
-					s.why[t] = Reason{Kind: Required, By: s.p.pkgs[q], Dep: r.dep}
+					s.why[t] = reason{kind: Required, by: q, dep: r.dep}
 				}
 				if !s.assignTrue(t) {
 					return queue, false
