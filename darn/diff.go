@@ -144,7 +144,7 @@ type provider struct {
 func newIndex(pkgs []*Package) *index {
 	x := &index{pkgs: pkgs, provides: map[string][]provider{}, files: map[string][]int{}}
 	for i, p := range pkgs {
-		for _, d := range p.Provides {
+		for _, d := range p.Provides() {
 			x.provides[d.Name] = append(x.provides[d.Name], provider{i, d})
 		}
 		for _, f := range p.Files {
@@ -302,7 +302,7 @@ func (r *Report) explain(idx *index) {
 		for _, kind := range []struct {
 			verb string
 			deps []yum.Dep
-		}{{"required", q.Requires}, {"recommended", q.Recommends}} {
+		}{{"required", q.Requires()}, {"recommended", q.Recommends()}} {
 			for _, d := range kind.deps {
 				for _, i := range idx.whatProvides(d) {
 					if idx.pkgs[i] != q {
@@ -314,7 +314,7 @@ func (r *Report) explain(idx *index) {
 	}
 	// A package that supplements an installed one is there for it.
 	for i, p := range r.Packages {
-		for _, d := range p.Supplements {
+		for _, d := range p.Supplements() {
 			for _, j := range idx.whatProvides(d) {
 				if j != i {
 					why[i] = append(why[i], reason{fmt.Sprintf("supplements %s via %s", idx.pkgs[j].NEVRA(), oneLine(solve.DepString(d))), idx.pkgs[j].Declared != ""})

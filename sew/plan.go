@@ -421,7 +421,7 @@ type unmetDep struct {
 func unmet(set []*yum.Package) []unmetDep {
 	var out []unmetDep
 	for _, p := range set {
-		for _, d := range p.Requires {
+		for _, d := range p.Requires() {
 			if !satisfied(set, d) {
 				out = append(out, unmetDep{p, solve.DepString(d)})
 			}
@@ -498,7 +498,7 @@ func provides(p *yum.Package, d yum.Dep) bool {
 	if p.Name == d.Name && solve.MatchesEVR(solve.PackageEVR(p), d) {
 		return true
 	}
-	for _, pr := range p.Provides {
+	for _, pr := range p.Provides() {
 		if pr.Name == d.Name && solve.Overlaps(pr, d) {
 			return true
 		}

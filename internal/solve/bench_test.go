@@ -20,19 +20,19 @@ func synthRepo(n int) []*yum.Package {
 		if i%3 == 0 {
 			p.Arch = "noarch"
 		}
-		p.Provides = append(p.Provides,
+		p.SetDeps(yum.KindProvides, append(p.Provides(),
 			yum.Dep{Name: p.Name, Flags: yum.DepEQ, EVR: yum.PackEVR("0", "1.0", "1")},
-			yum.Dep{Name: fmt.Sprintf("lib%05d.so.1()(64bit)", i)})
+			yum.Dep{Name: fmt.Sprintf("lib%05d.so.1()(64bit)", i)}))
 		if i == 0 {
 			p.Files = []string{"/bin/sh", "/usr/bin/bash"}
 		}
 		for k := 0; k < 8 && i > 0; k++ {
 			j := r.Intn(i)
-			p.Requires = append(p.Requires, yum.Dep{Name: fmt.Sprintf("lib%05d.so.1()(64bit)", j)})
+			p.SetDeps(yum.KindRequires, append(p.Requires(), yum.Dep{Name: fmt.Sprintf("lib%05d.so.1()(64bit)", j)}))
 		}
-		p.Requires = append(p.Requires, yum.Dep{Name: "/bin/sh"}, yum.Dep{Name: "rpmlib(CompressedFileNames)", Flags: yum.DepLE, EVR: yum.PackEVR("", "3.0.4", "1")})
+		p.SetDeps(yum.KindRequires, append(p.Requires(), yum.Dep{Name: "/bin/sh"}, yum.Dep{Name: "rpmlib(CompressedFileNames)", Flags: yum.DepLE, EVR: yum.PackEVR("", "3.0.4", "1")}))
 		if i > 10 && i%7 == 0 {
-			p.Recommends = append(p.Recommends, yum.Dep{Name: fmt.Sprintf("pkg%05d", r.Intn(i))})
+			p.SetDeps(yum.KindRecommends, append(p.Recommends(), yum.Dep{Name: fmt.Sprintf("pkg%05d", r.Intn(i))}))
 		}
 		pkgs = append(pkgs, p)
 		if i%10 == 0 {

@@ -106,16 +106,15 @@ func (s *solver) chain(id int32) []string {
 	for id >= 0 && !seen[id] && s.val[id] > 0 {
 		seen[id] = true
 		r := s.why[id]
-		if r.Kind == Requested || r.By == nil {
+		if r.kind == Requested || r.by < 0 {
 			break
 		}
-		by, _ := s.p.indexOf(r.By)
 		verb := "requires"
-		if r.Kind == Recommended {
+		if r.kind == Recommended {
 			verb = "recommends"
 		}
-		out = append(out, fmt.Sprintf("%s %s %s", NEVRA(r.By), verb, r.Dep))
-		id = by
+		out = append(out, fmt.Sprintf("%s %s %s", NEVRA(s.p.pkgs[r.by]), verb, r.dep))
+		id = r.by
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]

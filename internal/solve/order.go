@@ -35,7 +35,7 @@ func (t *Transaction) Order() []*yum.Package {
 	}
 	// Record "q <- p" relations (p requires q). rpm prepends to lists.
 	for pi, p := range pkgs {
-		for _, d := range p.Requires {
+		for _, d := range p.Requires() {
 			if IsRich(d.Name) || len(d.Name) > 7 && d.Name[:7] == "rpmlib(" {
 				continue
 			}

@@ -157,7 +157,7 @@ func (s *solver) sortByCommonDep(c []int32) []int32 {
 	}
 	var ents []ent
 	for i, id := range c {
-		for _, d := range s.p.pkgs[id].Provides {
+		for _, d := range s.p.pkgs[id].Provides() {
 			if d.Version() == "" || (d.Flags != yum.DepEQ && d.Flags != yum.DepLE && d.Flags != yum.DepLT) {
 				continue
 			}
@@ -256,9 +256,9 @@ func (s *solver) preferSuggested(c []int32) []int32 {
 // Provides, or id's Enhances are met by the installed set.
 func (s *solver) isSuggested(id int32) bool {
 	pkg := s.p.pkgs[id]
-	names := make([]string, 0, len(pkg.Provides)+1)
+	names := make([]string, 0, len(pkg.Provides())+1)
 	names = append(names, pkg.Name)
-	for _, pr := range pkg.Provides {
+	for _, pr := range pkg.Provides() {
 		names = append(names, pr.Name)
 	}
 	for _, n := range names {
@@ -266,7 +266,7 @@ func (s *solver) isSuggested(id int32) bool {
 			if s.val[q] <= 0 {
 				continue
 			}
-			for _, d := range s.p.pkgs[q].Suggests {
+			for _, d := range s.p.pkgs[q].Suggests() {
 				cr, err := s.compile(d, false)
 				if err != nil {
 					continue
@@ -281,7 +281,7 @@ func (s *solver) isSuggested(id int32) bool {
 			}
 		}
 	}
-	for _, d := range pkg.Enhances {
+	for _, d := range pkg.Enhances() {
 		cr, err := s.compile(d, false)
 		if err != nil {
 			continue
@@ -310,7 +310,7 @@ func (s *solver) better(a, b int32) bool {
 func (s *solver) pruneObsoleted(c []int32) []int32 {
 	obsoleted := make([]bool, len(c))
 	for i, a := range c {
-		for _, d := range s.p.pkgs[a].Obsoletes {
+		for _, d := range s.p.pkgs[a].Obsoletes() {
 			for j, b := range c {
 				if i != j && s.p.pkgs[a].Name != s.p.pkgs[b].Name && s.p.matchesNEVR(b, d) {
 					obsoleted[j] = true
@@ -354,7 +354,7 @@ func (s *solver) isRecommended(id int32) bool {
 	if check(pkg.Name) {
 		return true
 	}
-	for _, pr := range pkg.Provides {
+	for _, pr := range pkg.Provides() {
 		if pr.Name != pkg.Name && check(pr.Name) {
 			return true
 		}

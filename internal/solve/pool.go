@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -90,7 +91,7 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		id := int32(i)
 		repos[pkg.Repo] = true
 		nameN[intern(pkg.Name)]++
-		for _, d := range pkg.Provides {
+		for _, d := range pkg.Provides() {
 			provN[intern(d.Name)]++
 			if d.Name == pkg.Name && d.Flags == yum.DepEQ {
 				selfProvided[i] = true
@@ -102,11 +103,11 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		for _, f := range pkg.Files {
 			p.files[f] = append(p.files[f], id)
 		}
-		indexNames(p.conflictsBy, id, pkg.Conflicts)
-		indexNames(p.obsoletesBy, id, pkg.Obsoletes)
-		indexNames(p.recommendsBy, id, pkg.Recommends)
-		indexNames(p.supplementsBy, id, pkg.Supplements)
-		indexNames(p.suggestsBy, id, pkg.Suggests)
+		indexNames(p.conflictsBy, id, pkg.Conflicts())
+		indexNames(p.obsoletesBy, id, pkg.Obsoletes())
+		indexNames(p.recommendsBy, id, pkg.Recommends())
+		indexNames(p.supplementsBy, id, pkg.Supplements())
+		indexNames(p.suggestsBy, id, pkg.Suggests())
 	}
 	p.provStart, p.nameStart = starts(provN), starts(nameN)
 	p.provs = make([]provide, p.provStart[len(provN)])
@@ -118,7 +119,7 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		n := p.nameID[pkg.Name]
 		p.namePkgs[nameAt[n]] = id
 		nameAt[n]++
-		for _, d := range pkg.Provides {
+		for _, d := range pkg.Provides() {
 			k := p.nameID[d.Name]
 			p.provs[provAt[k]] = provide{id, d.Flags, d.EVR}
 			provAt[k]++
@@ -134,8 +135,21 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		p.repos = append(p.repos, r)
 	}
 	sort.Strings(p.repos)
+	if len(pkgs) >= bigPool {
+		// Collect now, between the phases: the counting scratch above is
+		// garbage, and a resolve's own allocations would otherwise reach
+		// the heap goal the load set (twice the decoded packages) and
+		// grow the heap beyond it. After this collection they reuse the
+		// freed memory: a resolve on Debian's 63,666 packages peaks
+		// about 12 MiB lower, for 10-15 ms of marking.
+		runtime.GC()
+	}
 	return p
 }
+
+// bigPool is the size from which NewPool collects garbage before
+// returning: a distribution's repository, not a test's handful.
+const bigPool = 10000
 
 // starts turns counts into the start offsets of each run, plus the end.
 func starts(counts []int32) []int32 {

@@ -68,11 +68,9 @@ func (s *solver) tryFrame() bool {
 		}
 		return true
 	}
-	r := Reason{Kind: f.kind, By: nil, Dep: f.dep}
-	if f.kind == Requested {
-		r.Job = f.dep
-	} else {
-		r.By = s.p.pkgs[f.by]
+	r := reason{kind: f.kind, dep: f.dep, by: -1}
+	if f.kind != Requested {
+		r.by = f.by
 	}
 	return s.install(alt, r)
 }
@@ -186,7 +184,7 @@ func (s *solver) undo(n int) {
 // install sets id installed and propagates: what it conflicts with,
 // obsoletes or shares a name with becomes "not installed", and its
 // Requires with a single candidate are installed in turn.
-func (s *solver) install(id int32, why Reason) bool {
+func (s *solver) install(id int32, why reason) bool {
 	queue := []int32{id}
 	if s.val[id] == 0 {
 		s.why[id] = why
@@ -244,7 +242,7 @@ func (s *solver) propagate(q int32, queue []int32) ([]int32, bool) {
 				}
 				t := last.id()
 				if s.val[t] == 0 {
-					s.why[t] = Reason{Kind: Required, By: s.p.pkgs[q], Dep: r.dep}
+					s.why[t] = reason{kind: Required, by: q, dep: r.dep}
 				}
 				if !s.assignTrue(t) {
 					return queue, false
@@ -348,7 +346,7 @@ func (s *solver) prevInstalled(id int32) int32 {
 // its own name), and other packages of q's name and arch.
 func (s *solver) excludeOthers(q int32) bool {
 	pq := s.p.pkgs[q]
-	for _, d := range pq.Conflicts {
+	for _, d := range pq.Conflicts() {
 		if IsRich(d.Name) {
 			continue // compiled as a requirement, see requires
 		}
@@ -359,12 +357,12 @@ func (s *solver) excludeOthers(q int32) bool {
 		}
 	}
 	// Others whose Conflicts name one of q's Provides.
-	for _, pr := range pq.Provides {
+	for _, pr := range pq.Provides() {
 		for _, o := range s.p.conflictsBy[pr.Name] {
 			if o == q || !s.allowed[o] || s.val[o] == -1 {
 				continue
 			}
-			for _, d := range s.p.pkgs[o].Conflicts {
+			for _, d := range s.p.pkgs[o].Conflicts() {
 				if d.Name == pr.Name && Overlaps(pr, d) {
 					if !s.assignFalse(o, q, "is in conflict with") {
 						return false
@@ -374,7 +372,7 @@ func (s *solver) excludeOthers(q int32) bool {
 			}
 		}
 	}
-	for _, d := range pq.Obsoletes {
+	for _, d := range pq.Obsoletes() {
 		for _, o := range s.p.named(d.Name) {
 			if o != q && s.p.pkgs[o].Name != pq.Name && s.allowed[o] && s.p.matchesNEVR(o, d) {
 				if !s.assignFalse(o, q, "obsoletes") {
@@ -387,7 +385,7 @@ func (s *solver) excludeOthers(q int32) bool {
 		if o == q || !s.allowed[o] || s.p.pkgs[o].Name == pq.Name || s.val[o] == -1 {
 			continue
 		}
-		for _, d := range s.p.pkgs[o].Obsoletes {
+		for _, d := range s.p.pkgs[o].Obsoletes() {
 			if s.p.matchesNEVR(q, d) {
 				if !s.assignFalse(o, q, "is obsoleted by") {
 					return false
@@ -419,7 +417,7 @@ func (s *solver) requires(q int32) ([]creq, error) {
 	}
 	pkg := s.p.pkgs[q]
 	var out []creq
-	for _, d := range pkg.Requires {
+	for _, d := range pkg.Requires() {
 		if len(d.Name) > 7 && d.Name[:7] == "rpmlib(" {
 			continue // rpm features, not packages
 		}
@@ -429,7 +427,7 @@ func (s *solver) requires(q int32) ([]creq, error) {
 		}
 		out = append(out, c)
 	}
-	for _, d := range pkg.Conflicts {
+	for _, d := range pkg.Conflicts() {
 		if IsRich(d.Name) {
 			c, err := s.compile(d, true)
 			if err != nil {
@@ -763,7 +761,7 @@ func (s *solver) recommends(q int32) []creq {
 		return r
 	}
 	var out []creq
-	for _, d := range s.p.pkgs[q].Recommends {
+	for _, d := range s.p.pkgs[q].Recommends() {
 		c, err := s.compile(d, false)
 		if err != nil {
 			continue // a broken weak dependency is ignored, as libsolv does
@@ -812,10 +810,10 @@ func (s *solver) supplementCands() []int32 {
 	seen := map[int32]bool{}
 	for _, q := range s.installed {
 		pq := s.p.pkgs[q]
-		for i := -1; i < len(pq.Provides); i++ {
+		for i := -1; i < len(pq.Provides()); i++ {
 			n := pq.Name
 			if i >= 0 {
-				n = pq.Provides[i].Name
+				n = pq.Provides()[i].Name
 			}
 			for _, c := range s.p.supplementsBy[n] {
 				if seen[c] || !s.allowed[c] || s.val[c] != 0 || s.weakNo[c] {
@@ -835,7 +833,7 @@ func (s *solver) supplementCands() []int32 {
 // supplements reports whether c's Supplements are met by the installed
 // set, with a package and dependency to name as the reason.
 func (s *solver) supplements(c int32) (int32, string, bool) {
-	for _, d := range s.p.pkgs[c].Supplements {
+	for _, d := range s.p.pkgs[c].Supplements() {
 		cr, err := s.compile(d, false)
 		if err != nil {
 			continue

@@ -41,17 +41,17 @@ func pk(t *testing.T, nevra string, deps ...string) *yum.Package {
 		dep.Pre = pre
 		switch kind {
 		case "Requires", "Requires(pre)":
-			p.Requires = append(p.Requires, dep)
+			p.SetDeps(yum.KindRequires, append(p.Requires(), dep))
 		case "Provides":
-			p.Provides = append(p.Provides, dep)
+			p.SetDeps(yum.KindProvides, append(p.Provides(), dep))
 		case "Conflicts":
-			p.Conflicts = append(p.Conflicts, dep)
+			p.SetDeps(yum.KindConflicts, append(p.Conflicts(), dep))
 		case "Obsoletes":
-			p.Obsoletes = append(p.Obsoletes, dep)
+			p.SetDeps(yum.KindObsoletes, append(p.Obsoletes(), dep))
 		case "Recommends":
-			p.Recommends = append(p.Recommends, dep)
+			p.SetDeps(yum.KindRecommends, append(p.Recommends(), dep))
 		case "Supplements":
-			p.Supplements = append(p.Supplements, dep)
+			p.SetDeps(yum.KindSupplements, append(p.Supplements(), dep))
 		default:
 			t.Fatalf("unknown dependency kind %q", kind)
 		}

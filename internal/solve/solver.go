@@ -2,6 +2,7 @@ package solve
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -110,7 +111,7 @@ type solver struct {
 	cost    []int
 
 	val       []int8 // 1 installed, -1 not, 0 undecided
-	why       []Reason
+	why       []reason
 	whyNot    []string // why a package was set to "not installed"
 	byNot     []int32
 	installed []int32 // in install order
@@ -135,6 +136,27 @@ type solver struct {
 	cands   []int32
 }
 
+// reason is Reason as the solver keeps it for every package: 24 bytes
+// where Reason takes 48, and the package that pulled this one in as its
+// id, so that an error's chain needs no pointer-to-id map.
+type reason struct {
+	dep  string // the capability, or for Requested the job
+	by   int32  // the package whose dependency pulled this one in; -1 for none
+	kind ReasonKind
+}
+
+// public returns r as a Reason.
+func (r reason) public(p *Pool) Reason {
+	if r.kind == Requested {
+		return Reason{Kind: Requested, Job: r.dep}
+	}
+	out := Reason{Kind: r.kind, Dep: r.dep}
+	if r.by >= 0 {
+		out.By = p.pkgs[r.by]
+	}
+	return out
+}
+
 type jobCands struct {
 	job   Job
 	cands []int32
@@ -147,7 +169,7 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 		negOcc: map[int32][]int32{}, provCache: map[yum.Dep][]int32{}, order: map[int32][]ruleRef{}}
 	n := len(p.pkgs)
 	s.val = make([]int8, n)
-	s.why = make([]Reason, n)
+	s.why = make([]reason, n)
 	s.whyNot = make([]string, n)
 	s.byNot = make([]int32, n)
 	s.weakNo = make([]bool, n)
@@ -225,7 +247,7 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 	}
 	t := &Transaction{}
 	for _, id := range s.installed {
-		t.Items = append(t.Items, Item{Package: p.pkgs[id], Reason: s.why[id]})
+		t.Items = append(t.Items, Item{Package: p.pkgs[id], Reason: s.why[id].public(p)})
 	}
 	sort.Slice(t.Items, func(i, j int) bool {
 		a, b := t.Items[i].Package, t.Items[j].Package
@@ -234,6 +256,12 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 		}
 		return a.Arch < b.Arch
 	})
+	if len(p.pkgs) >= bigPool {
+		// The solver's state is garbage now: collect it before the
+		// caller orders and prints the transaction, which would
+		// otherwise grow the heap past it (see NewPool).
+		runtime.GC()
+	}
 	return t, nil
 }
 
@@ -283,7 +311,7 @@ func (s *solver) jobCandidates(spec string) ([]int32, error) {
 			if !s.allowed[id] || seen[id] {
 				continue
 			}
-			for _, o := range s.p.pkgs[id].Obsoletes {
+			for _, o := range s.p.pkgs[id].Obsoletes() {
 				hit := false
 				for _, q := range c {
 					if s.p.pkgs[id].Name != s.p.pkgs[q].Name && s.p.matchesNEVR(q, o) {

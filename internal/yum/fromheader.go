@@ -38,14 +38,16 @@ func FromHeader(p *rpmhdr.Package, repo, location, baseURL string, size int64) *
 	} else if v, ok := h.Uint32(rpmhdr.TagSize); ok {
 		pkg.InstalledSize = int64(v)
 	}
-	pkg.Provides = headerDeps(h, rpmhdr.TagProvideName, rpmhdr.TagProvideFlags, rpmhdr.TagProvideVersion)
-	pkg.Requires = headerDeps(h, rpmhdr.TagRequireName, rpmhdr.TagRequireFlags, rpmhdr.TagRequireVersion)
-	pkg.Conflicts = headerDeps(h, rpmhdr.TagConflictName, rpmhdr.TagConflictFlags, rpmhdr.TagConflictVer)
-	pkg.Obsoletes = headerDeps(h, rpmhdr.TagObsoleteName, rpmhdr.TagObsoleteFlags, rpmhdr.TagObsoleteVer)
-	pkg.Recommends = headerDeps(h, rpmhdr.TagRecommendName, rpmhdr.TagRecommendFlags, rpmhdr.TagRecommendVer)
-	pkg.Suggests = headerDeps(h, rpmhdr.TagSuggestName, rpmhdr.TagSuggestFlags, rpmhdr.TagSuggestVer)
-	pkg.Supplements = headerDeps(h, rpmhdr.TagSupplementName, rpmhdr.TagSupplementFlag, rpmhdr.TagSupplementVer)
-	pkg.Enhances = headerDeps(h, rpmhdr.TagEnhanceName, rpmhdr.TagEnhanceFlags, rpmhdr.TagEnhanceVer)
+	pkg.SetDepLists([8][]Dep{
+		headerDeps(h, rpmhdr.TagProvideName, rpmhdr.TagProvideFlags, rpmhdr.TagProvideVersion),
+		headerDeps(h, rpmhdr.TagRequireName, rpmhdr.TagRequireFlags, rpmhdr.TagRequireVersion),
+		headerDeps(h, rpmhdr.TagConflictName, rpmhdr.TagConflictFlags, rpmhdr.TagConflictVer),
+		headerDeps(h, rpmhdr.TagObsoleteName, rpmhdr.TagObsoleteFlags, rpmhdr.TagObsoleteVer),
+		headerDeps(h, rpmhdr.TagRecommendName, rpmhdr.TagRecommendFlags, rpmhdr.TagRecommendVer),
+		headerDeps(h, rpmhdr.TagSuggestName, rpmhdr.TagSuggestFlags, rpmhdr.TagSuggestVer),
+		headerDeps(h, rpmhdr.TagSupplementName, rpmhdr.TagSupplementFlag, rpmhdr.TagSupplementVer),
+		headerDeps(h, rpmhdr.TagEnhanceName, rpmhdr.TagEnhanceFlags, rpmhdr.TagEnhanceVer),
+	})
 	pkg.Files = HeaderFiles(h)
 	return pkg
 }

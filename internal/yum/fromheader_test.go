@@ -69,7 +69,7 @@ func TestFromHeaderMatchesPrimary(t *testing.T) {
 			return false
 		}, cmp.Ignore()),
 	}
-	if d := cmp.Diff(want, got, opts); d != "" {
+	if d := cmp.Diff(want, got, opts, pkgCmp); d != "" {
 		t.Errorf("FromHeader differs from primary+filelists (-primary +header):\n%s", d)
 	}
 }

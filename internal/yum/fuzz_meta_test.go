@@ -93,7 +93,7 @@ func FuzzPrimary(f *testing.F) {
 			t.Fatalf("whole input: %d packages, %v; byte by byte: %d packages, %v", len(pkgs), err, len(pkgs2), err2)
 		}
 		for i := range pkgs {
-			if pkgs[i].Name != pkgs2[i].Name || pkgs[i].Location != pkgs2[i].Location || len(pkgs[i].Requires) != len(pkgs2[i].Requires) {
+			if pkgs[i].Name != pkgs2[i].Name || pkgs[i].Location != pkgs2[i].Location || len(pkgs[i].Requires()) != len(pkgs2[i].Requires()) {
 				t.Fatalf("package %d differs by reader: %+v vs %+v", i, pkgs[i], pkgs2[i])
 			}
 		}

@@ -3,6 +3,7 @@ package yum
 import (
 	"encoding/xml"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"io"
 	"os"
 	"path/filepath"
@@ -96,12 +97,12 @@ func parsePrimaryRef(t testing.TB, r io.Reader, repo, base string) []*Package {
 			Size:     x.Size.Package, InstalledSize: x.Size.Installed,
 			HeaderStart: x.Format.HeaderRange.Start, HeaderEnd: x.Format.HeaderRange.End,
 			Summary: x.Summary, SourceRPM: x.Format.SourceRPM, BuildTime: x.Time.Build,
-			Provides: x.Format.Provides.deps(), Requires: x.Format.Requires.deps(),
-			Conflicts: x.Format.Conflicts.deps(), Obsoletes: x.Format.Obsoletes.deps(),
-			Recommends: x.Format.Recommends.deps(), Suggests: x.Format.Suggests.deps(),
-			Supplements: x.Format.Supplements.deps(), Enhances: x.Format.Enhances.deps(),
 			Files: x.Format.Files,
 		}
+		p.SetDepLists([8][]Dep{
+			x.Format.Provides.deps(), x.Format.Requires.deps(), x.Format.Conflicts.deps(), x.Format.Obsoletes.deps(),
+			x.Format.Recommends.deps(), x.Format.Suggests.deps(), x.Format.Supplements.deps(), x.Format.Enhances.deps(),
+		})
 		if x.Location.Base != "" {
 			p.BaseURL = withSlash(x.Location.Base)
 		}
@@ -211,3 +212,7 @@ func names(pkgs []*Package) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// pkgCmp lets cmp compare Package's dependency storage: equal lists are
+// equal storage, since Package keeps them in DepKind order.
+var pkgCmp = cmp.AllowUnexported(Package{})

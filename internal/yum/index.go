@@ -371,7 +371,7 @@ func readRPM(file, rel string) (ip *indexed, err error) {
 				// createrepo_c leaves out rpmlib() requirements,
 				// requirements on the package's own primary files and
 				// requirements the package provides itself, word for word.
-				if strings.HasPrefix(n, "rpmlib(") || (strings.HasPrefix(n, "/") && containsStr(ip.Files, n)) || containsDep(ip.Provides, d) {
+				if strings.HasPrefix(n, "rpmlib(") || (strings.HasPrefix(n, "/") && containsStr(ip.Files, n)) || containsDep(ip.Provides(), d) {
 					continue
 				}
 				d.Pre = f&depPreMask != 0 || f&depAllRequiresMask == depPrereq
@@ -384,26 +384,15 @@ func readRPM(file, rel string) (ip *indexed, err error) {
 			seen[key] = true
 			deps = append(deps, d)
 		}
-		switch t.kind {
-		case "provides":
-			ip.Provides = deps
-		case "requires":
-			ip.Requires = deps
-		case "conflicts":
-			ip.Conflicts = deps
-		case "obsoletes":
-			ip.Obsoletes = deps
-		case "recommends":
-			ip.Recommends = deps
-		case "suggests":
-			ip.Suggests = deps
-		case "supplements":
-			ip.Supplements = deps
-		case "enhances":
-			ip.Enhances = deps
-		}
+		ip.SetDeps(depKindOf[t.kind], deps)
 	}
 	return ip, nil
+}
+
+// depKindOf maps a dependency list's name in primary.xml to its kind.
+var depKindOf = map[string]DepKind{
+	"provides": KindProvides, "requires": KindRequires, "conflicts": KindConflicts, "obsoletes": KindObsoletes,
+	"recommends": KindRecommends, "suggests": KindSuggests, "supplements": KindSupplements, "enhances": KindEnhances,
 }
 
 // Dependency sense bits (rpmds.h).
@@ -540,9 +529,9 @@ func writePrimary(w io.Writer, pkgs []*indexed) {
 			kind string
 			deps []Dep
 		}{
-			{"provides", p.Provides}, {"requires", p.Requires}, {"conflicts", p.Conflicts},
-			{"obsoletes", p.Obsoletes}, {"suggests", p.Suggests}, {"enhances", p.Enhances},
-			{"recommends", p.Recommends}, {"supplements", p.Supplements},
+			{"provides", p.Provides()}, {"requires", p.Requires()}, {"conflicts", p.Conflicts()},
+			{"obsoletes", p.Obsoletes()}, {"suggests", p.Suggests()}, {"enhances", p.Enhances()},
+			{"recommends", p.Recommends()}, {"supplements", p.Supplements()},
 		} {
 			if len(l.deps) == 0 {
 				continue

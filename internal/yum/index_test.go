@@ -59,7 +59,7 @@ func TestIndex(t *testing.T) {
 				t.Fatalf("%d packages: %s", len(got), names(got))
 			}
 			byName := cmpopts.SortSlices(func(a, b *Package) bool { return a.Name < b.Name })
-			if d := cmp.Diff(want, got, ignoreBase, sortFiles, byName); d != "" {
+			if d := cmp.Diff(want, got, ignoreBase, sortFiles, byName, pkgCmp); d != "" {
 				t.Fatalf("filelists=%v: index differs from createrepo_c (-createrepo_c +ours):\n%s", fl, d)
 			}
 		}
@@ -71,14 +71,17 @@ func TestIndex(t *testing.T) {
 		want := &Package{
 			Name: "alpha", Epoch: 2, Version: "1.2.3", Release: "4.el9", Arch: "x86_64",
 			Summary: `Alpha & "beta" <gamma> 'delta' ✓`,
-			Provides: []Dep{
+			Files:   []string{"/etc/alpha.conf", "/etc/alpha.d", "/usr/bin/alpha", "/usr/bin/alpha-link", "/usr/sbin/alphad"},
+		}
+		wantDeps := [8][]Dep{
+			{
 				{Name: "alpha", Flags: DepEQ, EVR: PackEVR("2", "1.2.3", "4.el9")},
 				{Name: "alpha(x86-64)", Flags: DepEQ, EVR: PackEVR("2", "1.2.3", "4.el9")},
 				{Name: "alpha-api", Flags: DepEQ, EVR: PackEVR("2", "1.2.3", "4.el9")},
 				{Name: "config(alpha)", Flags: DepEQ, EVR: PackEVR("2", "1.2.3", "4.el9")},
 				{Name: "webserver"},
 			},
-			Requires: []Dep{
+			{
 				{Name: "(gamma or delta)"},
 				{Name: "/bin/sh"},
 				{Name: "/usr/sbin/useradd", Pre: true},
@@ -88,16 +91,20 @@ func TestIndex(t *testing.T) {
 				{Name: "shadow-utils", Pre: true},
 				{Name: "zeta", Flags: DepEQ, EVR: PackEVR("0", "1.0", "")},
 			},
-			Conflicts:   []Dep{{Name: "omega", Flags: DepLT, EVR: PackEVR("0", "1.0", "")}},
-			Obsoletes:   []Dep{{Name: "alpha-old", Flags: DepLE, EVR: PackEVR("0", "1.0", "")}},
-			Recommends:  []Dep{{Name: "beta-docs"}, {Name: "theta", Flags: DepGT, EVR: PackEVR("0", "0.5", "")}},
-			Suggests:    []Dep{{Name: "iota"}},
-			Supplements: []Dep{{Name: "(alpha and kappa)"}},
-			Enhances:    []Dep{{Name: "lambda"}},
-			Files:       []string{"/etc/alpha.conf", "/etc/alpha.d", "/usr/bin/alpha", "/usr/bin/alpha-link", "/usr/sbin/alphad"},
+			{{Name: "omega", Flags: DepLT, EVR: PackEVR("0", "1.0", "")}},
+			{{Name: "alpha-old", Flags: DepLE, EVR: PackEVR("0", "1.0", "")}},
+			{{Name: "beta-docs"}, {Name: "theta", Flags: DepGT, EVR: PackEVR("0", "0.5", "")}},
+			{{Name: "iota"}},
+			{{Name: "(alpha and kappa)"}},
+			{{Name: "lambda"}},
 		}
 		sortDeps := cmpopts.SortSlices(func(a, b Dep) bool { return a.Name < b.Name })
-		if d := cmp.Diff(want, alpha, sortDeps, sortFiles, cmpopts.IgnoreFields(Package{},
+		for k, w := range wantDeps {
+			if d := cmp.Diff(w, alpha.Deps(DepKind(k)), sortDeps); d != "" {
+				t.Errorf("dependency list %d (-want +got):\n%s", k, d)
+			}
+		}
+		if d := cmp.Diff(want, alpha, sortDeps, sortFiles, cmpopts.IgnoreUnexported(Package{}), cmpopts.IgnoreFields(Package{},
 			"Repo", "Location", "BaseURL", "Checksum", "Size", "InstalledSize", "HeaderStart", "HeaderEnd", "SourceRPM", "BuildTime")); d != "" {
 			t.Fatalf("(-want +got):\n%s", d)
 		}
@@ -137,7 +144,7 @@ func TestIndex(t *testing.T) {
 			"alpha 2:1.2.3-4.el9 x86_64", "beta 1.0-1 noarch", "gamma 1:0.9~rc1-2 x86_64",
 			"gen000 0.0-1 x86_64", "gen001 0.1-1 x86_64", "gen002 0.2-1 x86_64", "gen003 0.3-1 x86_64",
 		}
-		if d := cmp.Diff(want, lines); d != "" {
+		if d := cmp.Diff(want, lines, pkgCmp); d != "" {
 			t.Fatalf("dnf repoquery (-want +got):\n%s", d)
 		}
 		out, err = exec.Command(dnf, "--installroot="+root, "--setopt=reposdir=/nonexistent", "--setopt=cachedir="+filepath.Join(root, "cache"),

@@ -67,7 +67,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(want, md.Packages); d != "" {
+	if d := cmp.Diff(want, md.Packages, pkgCmp); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
 	rev := md.Repos[0].Revision
@@ -83,7 +83,7 @@ func TestLoad(t *testing.T) {
 		if n := srv.count("-primary.xml.gz"); n != 1 {
 			t.Fatalf("primary fetched %d times, want once", n)
 		}
-		if d := cmp.Diff(want, md2.Packages); d != "" {
+		if d := cmp.Diff(want, md2.Packages, pkgCmp); d != "" {
 			t.Fatalf("(-want +got):\n%s", d)
 		}
 	})
@@ -117,7 +117,7 @@ func TestLoad(t *testing.T) {
 		if srv.count("") != before {
 			t.Fatal("offline load made requests")
 		}
-		if d := cmp.Diff(want, md3.Packages); d != "" {
+		if d := cmp.Diff(want, md3.Packages, pkgCmp); d != "" {
 			t.Fatalf("(-want +got):\n%s", d)
 		}
 	})

@@ -32,19 +32,112 @@ type Package struct {
 	SourceRPM              string
 	BuildTime              int64
 
-	Provides    []Dep
-	Requires    []Dep
-	Conflicts   []Dep
-	Obsoletes   []Dep
-	Recommends  []Dep
-	Suggests    []Dep
-	Supplements []Dep
-	Enhances    []Dep
+	// deps holds the eight dependency lists one after another, in DepKind
+	// order, and depEnd where each ends: one slice header and eight
+	// counts instead of eight slices keeps Package small (a distribution
+	// has tens of thousands). Read them with Deps or Provides, Requires...
+	deps   []Dep
+	depEnd [numDepKinds]uint32
 
 	// Files are the file paths the metadata lists: from primary only the
 	// ones rpm's tools put there (/etc/*, */bin/*, ...), all of them once
 	// filelists has been loaded.
 	Files []string
+}
+
+// DepKind names one of a package's dependency lists.
+type DepKind uint8
+
+// The dependency lists, in the order Package keeps them.
+const (
+	KindProvides DepKind = iota
+	KindRequires
+	KindConflicts
+	KindObsoletes
+	KindRecommends
+	KindSuggests
+	KindSupplements
+	KindEnhances
+	numDepKinds
+)
+
+// Deps returns the package's list of kind k. The result shares the
+// package's storage and must not be modified; its capacity ends with it,
+// so appending to it copies.
+func (p *Package) Deps(k DepKind) []Dep {
+	var start uint32
+	if k > 0 {
+		start = p.depEnd[k-1]
+	}
+	end := p.depEnd[k]
+	if start == end {
+		return nil
+	}
+	return p.deps[start:end:end]
+}
+
+// Provides returns the package's Provides (see Deps).
+func (p *Package) Provides() []Dep { return p.Deps(KindProvides) }
+
+// Requires returns the package's Requires (see Deps).
+func (p *Package) Requires() []Dep { return p.Deps(KindRequires) }
+
+// Conflicts returns the package's Conflicts (see Deps).
+func (p *Package) Conflicts() []Dep { return p.Deps(KindConflicts) }
+
+// Obsoletes returns the package's Obsoletes (see Deps).
+func (p *Package) Obsoletes() []Dep { return p.Deps(KindObsoletes) }
+
+// Recommends returns the package's Recommends (see Deps).
+func (p *Package) Recommends() []Dep { return p.Deps(KindRecommends) }
+
+// Suggests returns the package's Suggests (see Deps).
+func (p *Package) Suggests() []Dep { return p.Deps(KindSuggests) }
+
+// Supplements returns the package's Supplements (see Deps).
+func (p *Package) Supplements() []Dep { return p.Deps(KindSupplements) }
+
+// Enhances returns the package's Enhances (see Deps).
+func (p *Package) Enhances() []Dep { return p.Deps(KindEnhances) }
+
+// SetDeps replaces the package's list of kind k with a copy of d. Setting
+// all eight lists at once is cheaper with SetDepLists.
+func (p *Package) SetDeps(k DepKind, d []Dep) {
+	var lists [numDepKinds][]Dep
+	for i := range lists {
+		lists[i] = p.Deps(DepKind(i))
+	}
+	lists[k] = d
+	p.SetDepLists(lists)
+}
+
+// SetDepLists replaces all the package's dependency lists, indexed by
+// DepKind, with copies of lists in one allocation.
+func (p *Package) SetDepLists(lists [8][]Dep) {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	all := make([]Dep, 0, n)
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	p.setDeps(all, lists)
+}
+
+// setDeps makes all, the concatenation of lists in DepKind order, the
+// package's storage.
+func (p *Package) setDeps(all []Dep, lists [8][]Dep) {
+	var end uint32
+	for i, l := range lists {
+		end += uint32(len(l))
+		p.depEnd[i] = end
+	}
+	if end == 0 {
+		p.deps = nil
+		return
+	}
+	p.deps = all[:end:end]
 }
 
 // Dep is one dependency entry (rpm:entry): a capability with an optional

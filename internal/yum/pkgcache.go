@@ -178,11 +178,6 @@ func (w *cacheWriter) u64(v uint64) {
 	w.write(w.b[:8])
 }
 
-// depLists returns a package's dependency lists in record order.
-func depLists(p *Package) [8]*[]Dep {
-	return [8]*[]Dep{&p.Provides, &p.Requires, &p.Conflicts, &p.Obsoletes, &p.Recommends, &p.Suggests, &p.Supplements, &p.Enhances}
-}
-
 // cacheBuilder encodes packages, a batch at a time, for writeFile. A cold
 // load feeds it from a goroutine of its own while the parser goes on, so
 // that encoding costs little wall time.
@@ -246,10 +241,11 @@ func (b *cacheBuilder) add(pkgs []*Package) {
 			for _, v := range [5]int64{p.Size, p.InstalledSize, p.HeaderStart, p.HeaderEnd, p.BuildTime} {
 				b.recs = le.AppendUint64(b.recs, uint64(v))
 			}
-			for _, l := range depLists(p) {
-				b.recs = le.AppendUint32(b.recs, uint32(len(*l)))
-				b.ndeps += len(*l)
-				for _, d := range *l {
+			for k := range numDepKinds {
+				l := p.Deps(k)
+				b.recs = le.AppendUint32(b.recs, uint32(len(l)))
+				b.ndeps += len(l)
+				for _, d := range l {
 					flags := uint32(d.Flags)
 					if d.Pre {
 						flags |= preBit
@@ -632,11 +628,14 @@ func (c *cacheFile) decodePrimary(repo, base string) ([]*Package, error) {
 		p.Size, p.InstalledSize = int64(le.Uint64(r)), int64(le.Uint64(r[8:]))
 		p.HeaderStart, p.HeaderEnd, p.BuildTime = int64(le.Uint64(r[16:])), int64(le.Uint64(r[24:])), int64(le.Uint64(r[32:]))
 		r = r[40:]
-		for j, l := range depLists(p) {
-			if *l, err = take(deps, le.Uint32(r[4*j:]), &nextDep); err != nil {
+		var lists [numDepKinds][]Dep
+		start := nextDep
+		for j := range lists {
+			if lists[j], err = take(deps, le.Uint32(r[4*j:]), &nextDep); err != nil {
 				return nil, c.bad(err.Error())
 			}
 		}
+		p.setDeps(deps[start:nextDep], lists)
 		if p.Files, err = take(files, le.Uint32(r[32:]), &nextFile); err != nil {
 			return nil, c.bad(err.Error())
 		}

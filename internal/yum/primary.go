@@ -62,8 +62,9 @@ type primaryParser struct {
 	evrBuf []byte
 
 	cur    *Package
-	deps   []Dep // the dependency list being read
-	inDeps bool  // inside a dependency list element
+	deps   []Dep              // the dependency list being read
+	lists  [numDepKinds][]Dep // the current package's lists, by kind
+	inDeps bool               // inside a dependency list element
 	inFmt  bool
 }
 
@@ -77,20 +78,29 @@ func (p *primaryParser) newPackage() *Package {
 	return pkg
 }
 
-// keepDeps copies the scratch list into a shared arena, so a package's
-// lists cost no allocation of their own.
-func (p *primaryParser) keepDeps() []Dep {
-	n := len(p.deps)
+// keepDeps copies the current package's lists, in kind order, into a
+// shared arena and gives them to pkg, so that they cost no allocation of
+// their own.
+func (p *primaryParser) keepDeps(pkg *Package) {
+	n := 0
+	for _, l := range p.lists {
+		n += len(l)
+	}
 	if n == 0 {
-		return nil
+		return
 	}
 	if len(p.arena) < n {
 		p.arena = make([]Dep, max(n, 16384))
 	}
-	d := p.arena[:n:n]
-	copy(d, p.deps)
+	all := p.arena[:0:n]
+	for _, l := range p.lists {
+		all = append(all, l...)
+	}
 	p.arena = p.arena[n:]
-	return d
+	pkg.setDeps(all, p.lists)
+	for i := range p.lists {
+		p.lists[i] = p.lists[i][:0]
+	}
 }
 
 func (p *primaryParser) str(b []byte) string { return p.in.get(unescape(b)) }
@@ -172,6 +182,7 @@ func (p *primaryParser) inPackage() error {
 	if s.kind == tokEnd {
 		switch string(local) {
 		case "package":
+			p.keepDeps(pkg)
 			p.pkgs = append(p.pkgs, pkg)
 			p.cur, p.inFmt = nil, false
 			if p.batch != nil && len(p.pkgs)-p.sent >= batchSize {
@@ -269,25 +280,8 @@ func (p *primaryParser) inPackage() error {
 }
 
 func (p *primaryParser) endDeps(local []byte) error {
-	pkg := p.cur
-	d := p.keepDeps()
-	switch string(local) {
-	case "provides":
-		pkg.Provides = d
-	case "requires":
-		pkg.Requires = d
-	case "conflicts":
-		pkg.Conflicts = d
-	case "obsoletes":
-		pkg.Obsoletes = d
-	case "recommends":
-		pkg.Recommends = d
-	case "suggests":
-		pkg.Suggests = d
-	case "supplements":
-		pkg.Supplements = d
-	case "enhances":
-		pkg.Enhances = d
+	if k, ok := depKindOf[string(local)]; ok {
+		p.lists[k] = append(p.lists[k][:0], p.deps...)
 	}
 	p.inDeps = false
 	p.deps = p.deps[:0]

@@ -69,7 +69,7 @@ fancy_option=on
 		{ID: "appstream", Name: "appstream", Mirrorlist: "http://mirrors.example/?repo=appstream-9&arch=x86_64", Priority: 99, Cost: 1000},
 		{ID: "epel", Name: "epel", Metalink: "https://mirrors.example/metalink?repo=epel-9&arch=x86_64", Enabled: true, Priority: 99, Cost: 1000},
 	}
-	if d := cmp.Diff(want, got); d != "" {
+	if d := cmp.Diff(want, got, pkgCmp); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
 	for _, line := range []string{
