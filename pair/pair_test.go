@@ -161,7 +161,7 @@ func TestBuildInstall(t *testing.T) {
 		"postinstall scriptlet (using /bin/sh):",
 		"[ -e '/var/deploy/app/dev/loop9' ] || [ -L '/var/deploy/app/dev/loop9' ] || mknod -m 0660 '/var/deploy/app/dev/loop9' b 7 9\n",
 		"mknod -m 0666 '/var/deploy/app/dev/null' c 1 3\n",
-		"chown -h 500:500 '/var/deploy/app/srv' '/var/deploy/app/srv/data' '/var/deploy/app/usr/bin/app'\n",
+		"chown -h 500:500 '/var/deploy/app/home/app' '/var/deploy/app/srv' '/var/deploy/app/srv/data' '/var/deploy/app/usr/bin/app'\n",
 		"chmod 4750 '/var/deploy/app/usr/bin/app'\n",
 		"ln -sfn '/var/deploy/app/usr/bin/app' '/etc/init.d/app'\n",
 		"preuninstall scriptlet (using /bin/sh):\n# pre-remove of app-sock, written by sock pair.\nif [ \"$1\" = 0 ]; then\n\trm -f '/var/deploy/app/dev/loop9' '/var/deploy/app/dev/null'\nfi\n",

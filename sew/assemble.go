@@ -193,6 +193,9 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err := makeNodes(dir, foot, mf); err != nil {
 		return nil, err
 	}
+	if err := makeHomes(dir, users, groups, mf); err != nil {
+		return nil, err
+	}
 	for _, l := range foot.Symlinks {
 		s.HostSymlinks = append(s.HostSymlinks, l.Link+" -> "+filepath.Join(foot.SockDir, l.Target))
 	}

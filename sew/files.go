@@ -145,3 +145,43 @@ func makeNodes(dir string, foot *toe.Foot, mf *manifest.Manifest) error {
 	}
 	return nil
 }
+
+// makeHomes creates the home folders of the FOOT's users that no package
+// made, as useradd -m (the old kit's UserAdd) does: 0700, owned by the
+// user. Homes like / or /nonexistent are left alone.
+func makeHomes(dir string, users []User, groups []Group, mf *manifest.Manifest) error {
+	for _, u := range users {
+		switch u.Home {
+		case "", "/", "/nonexistent", "/dev/null":
+			continue
+		}
+		host, err := inRoot(dir, u.Home)
+		if err != nil {
+			return fmt.Errorf("home of %s: %w", u.Name, err)
+		}
+		if _, err := os.Lstat(host); err == nil {
+			continue // a package or a [[file]] made it: theirs to own
+		}
+		if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+			return fmt.Errorf("home of %s: %w", u.Name, err)
+		}
+		if err := os.Mkdir(host, 0o700); err != nil {
+			return fmt.Errorf("home of %s: %w", u.Name, err)
+		}
+		if mf != nil {
+			group := ""
+			for _, g := range groups {
+				if g.GID == u.GID {
+					group = g.Name
+					break
+				}
+			}
+			mf.Set(manifest.Entry{Path: u.Home, Type: manifest.TypeDir, Mode: 0o700, User: u.Name, Group: group, UID: u.UID, GID: u.GID})
+			continue
+		}
+		if err := os.Chown(host, int(u.UID), int(u.GID)); err != nil {
+			return fmt.Errorf("home of %s: %w", u.Name, err)
+		}
+	}
+	return nil
+}
