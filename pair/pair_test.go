@@ -27,7 +27,6 @@ func ptrID(v uint32) *toe.ID { id := toe.ID(v); return &id }
 // capabilities, hard links, a device node, symlinks and a shell.
 func pairRepo(t *testing.T, dir string) {
 	t.Helper()
-	busybox := needBusybox(t)
 	rb := func(p rpmtest.Pkg) { rpmtest.BuildRpmbuild(t, dir, p, rpmtest.RpmbuildOptions{Compressor: "gzip"}) }
 	rb(rpmtest.Pkg{Name: "filesystem", Arch: "noarch", Files: []rpmtest.File{
 		{Path: "/bin", Type: rpmtest.Symlink, Target: "usr/bin"},
@@ -39,10 +38,7 @@ func pairRepo(t *testing.T, dir string) {
 		{Path: "/tmp", Type: rpmtest.Dir, Mode: 0o1777},
 		{Path: "/dev", Type: rpmtest.Dir},
 	}})
-	rb(rpmtest.Pkg{Name: "busybox", Requires: []string{"filesystem"}, Provides: []string{"/bin/sh"}, Files: []rpmtest.File{
-		{Path: "/usr/bin/busybox", Src: busybox, Mode: 0o755},
-		{Path: "/usr/bin/sh", Type: rpmtest.Symlink, Target: "busybox"},
-	}})
+	rb(rpmtest.Busybox(t, "/usr/bin", "sh"))
 	rb(rpmtest.Pkg{Name: "app", Requires: []string{"filesystem", "busybox"}, Files: []rpmtest.File{
 		{Path: "/usr/bin/app", Body: "#!/bin/sh\necho app\n", Mode: 0o4750, Owner: "app", Group: "app"},
 		{Path: "/usr/bin/sgid", Body: "sgid\n", Mode: 0o2711},
@@ -56,18 +52,6 @@ func pairRepo(t *testing.T, dir string) {
 		{Path: "/dev/loop9", Type: rpmtest.BlockDev, Major: 7, Minor: 9, Mode: 0o660},
 	}})
 	rpmtest.Createrepo(t, dir)
-}
-
-func needBusybox(t *testing.T) string {
-	t.Helper()
-	const busybox = "/bin/busybox"
-	if _, err := os.Stat(busybox); err != nil {
-		if os.Getenv("SOCK_CI_ORACLES") == "1" {
-			t.Fatalf("%s is missing (busybox-static): %v", busybox, err)
-		}
-		t.Skipf("%s is missing (apt-get install busybox-static)", busybox)
-	}
-	return busybox
 }
 
 func pairFoot(repo string) *toe.Foot {
@@ -225,7 +209,7 @@ func hostShell(t *testing.T) rpmtest.Pkg {
 		{Path: "/etc", Type: rpmtest.Dir},
 		{Path: "/etc/passwd", Body: "root:x:0:0:root:/root:/bin/sh\n"},
 		{Path: "/etc/group", Body: "root:x:0:\n"},
-		{Path: "/bin/busybox", Src: needBusybox(t), Mode: 0o755},
+		{Path: "/bin/busybox", Src: rpmtest.NeedBusybox(t), Mode: 0o755},
 	}
 	for _, a := range []string{"sh", "chown", "chmod", "mknod", "ln", "mkdir", "rm", "readlink"} {
 		files = append(files, rpmtest.File{Path: "/bin/" + a, Type: rpmtest.Symlink, Target: "busybox"})
@@ -255,21 +239,9 @@ func TestRootlessPairHelper(t *testing.T) {
 // owners, times and digests, and the same scripts.
 func TestRootlessEqualsRoot(t *testing.T) {
 	_, uid, gid := rpmtest.TestUser(t)
-	top := t.TempDir()
-	for _, d := range []string{filepath.Dir(top), top} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	top, user := rpmtest.UserWorkspace(t, uid, gid)
 	repo := filepath.Join(top, "repo")
 	pairRepo(t, repo)
-	user := filepath.Join(top, "user")
-	if err := os.Mkdir(user, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(user, uid, gid); err != nil {
-		t.Fatal(err)
-	}
 	rpmtest.RunTestAs(t, uid, gid, user, "TestRootlessPairHelper", "SOCK_HELPER_REPO="+repo, "SOCK_HELPER_TOP="+user)
 	rootless := filepath.Join(user, "out", "app-sock-1.2-3.x86_64.rpm")
 

@@ -21,13 +21,6 @@ import (
 // scriptlets that run in the SOCK.
 func fidelityRepo(t *testing.T, dir string) {
 	t.Helper()
-	busybox := "/bin/busybox"
-	if _, err := os.Stat(busybox); err != nil {
-		if os.Getenv("SOCK_CI_ORACLES") == "1" {
-			t.Fatalf("%s is missing (busybox-static): %v", busybox, err)
-		}
-		t.Skipf("%s is missing (apt-get install busybox-static)", busybox)
-	}
 	rb := func(p rpmtest.Pkg, comp string) {
 		rpmtest.BuildRpmbuild(t, dir, p, rpmtest.RpmbuildOptions{Compressor: comp})
 	}
@@ -46,11 +39,7 @@ func fidelityRepo(t *testing.T, dir string) {
 			{Path: "/dev", Type: rpmtest.Dir},
 		},
 	}, "gzip")
-	bb := []rpmtest.File{{Path: "/usr/bin/busybox", Src: busybox, Mode: 0o755}}
-	for _, applet := range []string{"sh", "echo", "touch", "cat", "mkdir", "id"} {
-		bb = append(bb, rpmtest.File{Path: "/usr/bin/" + applet, Type: rpmtest.Symlink, Target: "busybox"})
-	}
-	rb(rpmtest.Pkg{Name: "busybox", Requires: []string{"filesystem"}, Provides: []string{"/bin/sh"}, Files: bb}, "xz")
+	rb(rpmtest.Busybox(t, "/usr/bin", "sh", "echo", "touch", "cat", "mkdir", "id"), "xz")
 	rb(rpmtest.Pkg{
 		Name: "modes", Version: "2.0", Epoch: 1,
 		Requires:    []string{"filesystem"},

@@ -53,22 +53,9 @@ func TestRootlessSewHelper(t *testing.T) {
 // nothing fails, and nothing is lost.
 func TestRootlessSew(t *testing.T) {
 	_, uid, gid := rpmtest.TestUser(t)
-	top := t.TempDir()
-	if err := os.Chmod(top, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Dir(top), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	top, userTop := rpmtest.UserWorkspace(t, uid, gid)
 	repo := filepath.Join(top, "repo")
 	fidelityRepo(t, repo)
-	userTop := filepath.Join(top, "user")
-	if err := os.Mkdir(userTop, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(userTop, uid, gid); err != nil {
-		t.Fatal(err)
-	}
 	rootless := filepath.Join(userTop, "sock")
 	rpmtest.RunTestAs(t, uid, gid, userTop, "TestRootlessSewHelper", "SOCK_HELPER_REPO="+repo, "SOCK_HELPER_DIR="+rootless)
 

@@ -135,21 +135,9 @@ func TestRootlessScriptletsHelper(t *testing.T) {
 // %pre created is kept in the manifest.
 func TestRootlessScriptlets(t *testing.T) {
 	_, uid, gid := rpmtest.TestUser(t)
-	top := t.TempDir()
-	for _, d := range []string{filepath.Dir(top), top} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	top, userTop := rpmtest.UserWorkspace(t, uid, gid)
 	repo := filepath.Join(top, "repo")
 	scriptletRepo(t, repo)
-	userTop := filepath.Join(top, "user")
-	if err := os.Mkdir(userTop, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(userTop, uid, gid); err != nil {
-		t.Fatal(err)
-	}
 	dir := filepath.Join(userTop, "sock")
 	out := string(rpmtest.RunTestAs(t, uid, gid, userTop, "TestRootlessScriptletsHelper", "SOCK_HELPER_REPO="+repo, "SOCK_HELPER_DIR="+dir))
 	for _, w := range []string{

@@ -49,13 +49,6 @@ f:close()`, trigLog, what)
 // triggers.
 func triggerRepo(t *testing.T, dir string) {
 	t.Helper()
-	busybox := "/bin/busybox"
-	if _, err := os.Stat(busybox); err != nil {
-		if os.Getenv("SOCK_CI_ORACLES") == "1" {
-			t.Fatalf("%s is missing (busybox-static): %v", busybox, err)
-		}
-		t.Skipf("%s is missing (apt-get install busybox-static)", busybox)
-	}
 	rb := func(p rpmtest.Pkg) {
 		rpmtest.BuildRpmbuild(t, dir, p, rpmtest.RpmbuildOptions{})
 	}
@@ -74,11 +67,7 @@ func triggerRepo(t *testing.T, dir string) {
 			{Path: "/tmp", Type: rpmtest.Dir, Mode: 0o1777},
 		},
 	})
-	bb := []rpmtest.File{{Path: "/usr/bin/busybox", Src: busybox, Mode: 0o755}}
-	for _, applet := range []string{"sh", "echo", "cat"} {
-		bb = append(bb, rpmtest.File{Path: "/usr/bin/" + applet, Type: rpmtest.Symlink, Target: "busybox"})
-	}
-	rb(rpmtest.Pkg{Name: "busybox", Requires: []string{"filesystem"}, Provides: []string{"/bin/sh"}, Files: bb})
+	rb(rpmtest.Busybox(t, "/usr/bin", "sh", "echo", "cat"))
 	rb(rpmtest.Pkg{
 		Name: "early", Requires: []string{"busybox"},
 		Post: shLine("post early"),
