@@ -10,6 +10,12 @@
 // header signature alone does not cover the payload; the payload digest,
 // which sits inside the signed header, does, so both are always checked.
 //
+// Signature packets of version 4 and later are parsed and verified by
+// ProtonMail/go-crypto; version 3 packets (RFC 4880 §5.2.2), which every
+// EL3-EL7 package carries and go-crypto refuses, are parsed here
+// (ParseSignatureV3) and verified with the standard library's RSA
+// (PKCS#1 v1.5) and DSA, after the 16-bit digest prefix check rpm makes.
+//
 // It leaves to others where the keys come from (yum's Downloader.LoadKeys
 // fetches a repository's gpgkey URLs), when to check (sew, with gpgcheck
 // on) and reading headers (internal/rpmhdr).

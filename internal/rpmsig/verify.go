@@ -172,10 +172,10 @@ var sigTags = []struct {
 // pending is a signature found in the package, with its key and the
 // running hash of what it signs.
 type pending struct {
-	sig  *packet.Signature
-	key  *packet.PublicKey
 	desc Signature
 	h    hash.Hash
+	// verify checks the signature once h holds the signed bytes.
+	verify func() error
 }
 
 func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Result, error) {
@@ -242,7 +242,7 @@ func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Re
 			continue
 		}
 		p.h.Write(hdr)
-		if err := p.key.VerifySignature(p.h, p.sig); err != nil {
+		if err := p.verify(); err != nil {
 			return nil, badSig(res.NEVRA, file, p, err)
 		}
 		res.Signatures = append(res.Signatures, p.desc)
@@ -290,7 +290,7 @@ func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Re
 		res.Digests = append(res.Digests, "Payload "+payloadWhat+" digest")
 	}
 	for _, p := range payloadSigs {
-		if err := p.key.VerifySignature(p.h, p.sig); err != nil {
+		if err := p.verify(); err != nil {
 			return nil, badSig(res.NEVRA, file, p, err)
 		}
 		res.Signatures = append(res.Signatures, p.desc)
@@ -310,7 +310,11 @@ func prepare(sigh *rpmhdr.Header, e rpmhdr.Entry, headerOnly bool, keys openpgp.
 	if e.Type != rpmhdr.TypeBin {
 		return nil, &BadSignatureError{What: "signature", Err: fmt.Errorf("signature tag %d has type %d, not BIN", e.Tag, e.Type)}
 	}
-	sig, err := ParseSignature(sigh.Data(e.Tag))
+	b := sigh.Data(e.Tag)
+	if isV3(b) {
+		return prepareV3(b, headerOnly, keys)
+	}
+	sig, err := ParseSignature(b)
 	if err != nil {
 		return nil, &BadSignatureError{What: "signature", Err: err}
 	}
@@ -322,7 +326,7 @@ func prepare(sigh *rpmhdr.Header, e rpmhdr.Entry, headerOnly bool, keys openpgp.
 		KeyID:      issuer(sig),
 		Created:    sig.CreationTime,
 	}
-	ent, key := findKey(sig, keys)
+	ent, key := findKey(func(k *packet.PublicKey) bool { return sig.CheckKeyIdOrFingerprint(k) }, keys)
 	if key == nil {
 		return nil, &UnknownKeyError{KeyID: desc.KeyID}
 	}
@@ -331,7 +335,33 @@ func prepare(sigh *rpmhdr.Header, e rpmhdr.Entry, headerOnly bool, keys openpgp.
 	if err != nil {
 		return nil, &BadSignatureError{What: lower(desc), KeyID: desc.KeyID, Err: err}
 	}
-	return &pending{sig: sig, key: key, desc: desc, h: h}, nil
+	return &pending{desc: desc, h: h, verify: func() error { return key.VerifySignature(h, sig) }}, nil
+}
+
+// prepareV3 is prepare for a version 3 signature packet.
+func prepareV3(b []byte, headerOnly bool, keys openpgp.EntityList) (*pending, error) {
+	sig, err := ParseSignatureV3(b)
+	if err != nil {
+		return nil, &BadSignatureError{What: "signature", Err: err}
+	}
+	desc := Signature{
+		HeaderOnly: headerOnly,
+		Version:    3,
+		PubKeyAlgo: sig.PubKeyAlgo,
+		Hash:       sig.Hash,
+		KeyID:      sig.KeyID,
+		Created:    sig.Created,
+	}
+	ent, key := findKey(func(k *packet.PublicKey) bool { return k.KeyId == sig.KeyID }, keys)
+	if key == nil {
+		return nil, &UnknownKeyError{KeyID: desc.KeyID}
+	}
+	desc.Signer = ent
+	h, err := sig.PrepareVerify()
+	if err != nil {
+		return nil, &BadSignatureError{What: lower(desc), KeyID: desc.KeyID, Err: err}
+	}
+	return &pending{desc: desc, h: h, verify: func() error { return sig.Verify(h, key) }}, nil
 }
 
 // ParseSignature reads the one OpenPGP signature packet that an RPM
@@ -376,13 +406,13 @@ func issuer(sig *packet.Signature) uint64 {
 // when the signature carries one and by key ID otherwise. Like rpm 4.18,
 // it trusts every key given and checks no expiry or revocation: the
 // keys are the ones the repository configuration names.
-func findKey(sig *packet.Signature, keys openpgp.EntityList) (*openpgp.Entity, *packet.PublicKey) {
+func findKey(made func(*packet.PublicKey) bool, keys openpgp.EntityList) (*openpgp.Entity, *packet.PublicKey) {
 	for _, e := range keys {
-		if e.PrimaryKey != nil && sig.CheckKeyIdOrFingerprint(e.PrimaryKey) {
+		if e.PrimaryKey != nil && made(e.PrimaryKey) {
 			return e, e.PrimaryKey
 		}
 		for _, sk := range e.Subkeys {
-			if sk.PublicKey != nil && sig.CheckKeyIdOrFingerprint(sk.PublicKey) {
+			if sk.PublicKey != nil && made(sk.PublicKey) {
 				return e, sk.PublicKey
 			}
 		}
