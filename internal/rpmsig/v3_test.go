@@ -207,3 +207,47 @@ func TestVerifyV3(t *testing.T) {
 		})
 	}
 }
+
+// TestPayloadDigestDefaultAlgo: a header with PAYLOADDIGEST and no
+// PAYLOADDIGESTALGO is SHA256, as rpm takes it.
+func TestPayloadDigestDefaultAlgo(t *testing.T) {
+	dir := t.TempDir()
+	p := rpmtest.Pkg{Name: "noalgo", Summary: "no payload digest algorithm", Files: []rpmtest.File{{Path: "/etc/noalgo.conf", Body: "x\n"}}}
+	built := rpmtest.BuildRpmbuild(t, filepath.Join(dir, "build"), p, rpmtest.RpmbuildOptions{})
+	drop := func(es []rpmhdr.NewEntry) []rpmhdr.NewEntry {
+		var out []rpmhdr.NewEntry
+		for _, e := range es {
+			if e.Tag != rpmhdr.TagPayloadDigAlgo {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	good := rpmtest.Rewrite(t, built, filepath.Join(dir, "noalgo.rpm"), rpmhdr.TagHeaderImmutable, drop, nil)
+	bad := tamper(t, good, filepath.Join(dir, "noalgo-payload.rpm"), flipPayload)
+	res, err := rpmsig.CheckDigests(good)
+	if err != nil {
+		t.Fatalf("CheckDigests: %v", err)
+	}
+	want := []string{"Header SHA1 digest", "Header SHA256 digest", "MD5 digest", "Payload SHA256 digest"}
+	if d := cmp.Diff(want, checks(res)); d != "" {
+		t.Errorf("checks (-want +got):\n%s", d)
+	}
+	if _, err := rpmsig.CheckDigests(bad); err == nil || !strings.Contains(err.Error(), "payload SHA256 digest mismatch") {
+		t.Errorf("CheckDigests of a flipped payload: %v, want a payload SHA256 digest mismatch", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Log("not root: rpm -Kv not compared")
+		return
+	}
+	ok, lines := rpmK(t, dir, nil, good)
+	if !ok {
+		t.Errorf("rpm -Kv refuses %s", good)
+	}
+	if d := cmp.Diff(lines, checks(res)); d != "" {
+		t.Errorf("checks differ from rpm -Kv (-rpm +ours):\n%s", d)
+	}
+	if ok, _ := rpmK(t, dir, nil, bad); ok {
+		t.Errorf("rpm -Kv accepts %s", bad)
+	}
+}

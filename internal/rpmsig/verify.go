@@ -255,7 +255,12 @@ func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Re
 	var payloadWant string
 	var payloadWhat string
 	if want := pkg.Header.Strings(rpmhdr.TagPayloadDigest); len(want) > 0 {
-		algo, _ := pkg.Header.Uint32(rpmhdr.TagPayloadDigAlgo)
+		// rpm takes SHA256 when the algorithm tag is absent
+		// (rpmpkgRead's RPM_HASH_SHA256 default for PAYLOADDIGESTALGO).
+		algo, ok := pkg.Header.Uint32(rpmhdr.TagPayloadDigAlgo)
+		if !ok {
+			algo = 8
+		}
 		h, ok := pgpHash[algo]
 		if !ok {
 			return nil, fmt.Errorf("%s: payload digest algorithm %d not supported", where(res.NEVRA, file), algo)
