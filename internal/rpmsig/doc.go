@@ -20,7 +20,13 @@
 // fetches a repository's gpgkey URLs), when to check (sew, with gpgcheck
 // on) and reading headers (internal/rpmhdr).
 //
+// A key that was expired when it made the signature, or that is revoked
+// (a compromise at any time, a retirement before the signature), is not
+// trusted, as with rpm 4.19 and later (rpm-sequoia); Debian 12's rpm
+// 4.18 checks neither.
+//
 // Start with Verify; failures are *UnsignedError, *UnknownKeyError,
-// *BadSignatureError and *DigestError, each naming the package and file.
+// *UntrustedKeyError, *BadSignatureError and *DigestError, each naming
+// the package and file.
 // CheckDigests is the gpgcheck-off variant.
 package rpmsig
