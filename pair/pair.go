@@ -132,7 +132,9 @@ func Build(ctx context.Context, foot *toe.Foot, dir string, opts Options) (strin
 	if err != nil {
 		return "", err
 	}
-	tr.addMknods(foot)
+	if err := tr.addMknods(foot); err != nil {
+		return "", err
+	}
 	if tr.hardLinks > 0 {
 		log.Warn("pair: hard links are packaged as copies", "names", tr.hardLinks)
 	}
