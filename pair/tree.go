@@ -38,15 +38,18 @@ type node struct {
 	Caps  string // canonical capability text, "" for none
 	Size  int64
 	host  string // the file on the build host, for bodies
+	// What the walk saw of a file on disk, checked again when its body
+	// is read (openBody).
+	dev, ino, nlink uint64
 }
 
 // tree is the SOCK to package, sorted by path, with the names its own
 // accounts give to owner numbers.
 type tree struct {
+	dir       string // the SOCK
 	nodes     []node
 	users     map[uint32]string
 	groups    map[uint32]string
-	hardLinks int             // names beyond the first of hard-linked files
 	links     map[string]bool // the symlinks' paths, made by symlinkAbove
 	bytes     int64
 }
@@ -57,7 +60,7 @@ type tree struct {
 // as they would in a root build; without one, everything comes from the
 // tree itself.
 func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.Logger) (*tree, error) {
-	tr := &tree{}
+	tr := &tree{dir: dir}
 	var err error
 	if tr.users, err = readIDNames(dir, "/etc/passwd"); err != nil {
 		return nil, err
@@ -65,7 +68,6 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 	if tr.groups, err = readIDNames(dir, "/etc/group"); err != nil {
 		return nil, err
 	}
-	inodes := map[uint64]bool{}
 	seen := map[string]int{}
 	err = filepath.WalkDir(dir, func(host string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -86,19 +88,14 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 		if err := unix.Lstat(host, &st); err != nil {
 			return fmt.Errorf("stat %s: %w", host, err)
 		}
-		n := node{Path: p, Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, MTime: st.Mtim.Sec, host: host}
+		n := node{Path: p, Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, MTime: st.Mtim.Sec, host: host,
+			dev: st.Dev, ino: st.Ino, nlink: uint64(st.Nlink)}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
 			n.Type = manifest.TypeDir
 		case unix.S_IFREG:
 			n.Type = manifest.TypeFile
 			n.Size = st.Size
-			if st.Nlink > 1 {
-				if inodes[st.Ino] {
-					tr.hardLinks++
-				}
-				inodes[st.Ino] = true
-			}
 			if mf == nil {
 				if n.Caps, err = readCaps(host); err != nil {
 					return err
