@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/sock-project/sock/internal/rpmtest"
 	"github.com/sock-project/sock/toe"
@@ -140,9 +142,9 @@ func TestOCIConfig(t *testing.T) {
 
 	var insp struct {
 		Architecture, Os string
-		Digest          string
-		Labels          map[string]string
-		Layers          []string
+		Digest           string
+		Labels           map[string]string
+		Layers           []string
 	}
 	if err := json.Unmarshal([]byte(run(t, "skopeo", "inspect", "oci:"+p+":1-1")), &insp); err != nil {
 		t.Fatal(err)
@@ -355,6 +357,22 @@ func TestOCIRootlessEqualsRoot(t *testing.T) {
 	if d := cmp.Diff(want, unpacked(filepath.Join(bundle, "rootfs"))); d != "" {
 		t.Errorf("umoci unpack differs from the SOCK (-sock +unpacked):\n%s", d)
 	}
+	// umoci's runtime config is the image's, the user resolved
+	// through the SOCK's /etc/passwd.
+	var rt struct {
+		Process struct {
+			Args []string
+			Env  []string
+			Cwd  string
+			User struct{ UID, GID uint32 }
+		}
+	}
+	readJSON(t, filepath.Join(bundle, "config.json"), &rt)
+	img := imageFoot(repo).Image
+	if p := rt.Process; !cmp.Equal(p.Args, append(img.Entrypoint, img.Cmd...)) || p.Cwd != "/srv" || p.User.UID != 500 || p.User.GID != 500 ||
+		!slices.Contains(p.Env, "GREETING=hello") || !slices.Contains(p.Env, "PATH="+defaultPath) {
+		t.Errorf("umoci's runtime config: %+v", p)
+	}
 	// Rootless, umoci gives every file to the user that unpacks; the
 	// owners are in the layer (checked above through the digest and
 	// the root unpack).
@@ -388,30 +406,120 @@ func TestOCIRootlessEqualsRoot(t *testing.T) {
 	wantAll := rpmtest.Snapshot(t, sock, "/.sock")
 	for p, n := range wantAll {
 		n.MTime = min(n.MTime, epoch)
+		if n.Type == "dev" || n.Type == "fifo" {
+			n.MTime = epoch
+		}
 		wantAll[p] = n
 	}
 	if d := cmp.Diff(wantAll, rpmtest.Snapshot(t, x)); d != "" {
 		t.Errorf("tar -x of the tarball differs from the SOCK (-sock +extracted):\n%s", d)
 	}
 
-	podmanRun(t, archive)
+	t.Run("podman", func(t *testing.T) { podmanRun(t, archive) })
 }
 
 // podmanRun runs the image's entrypoint with podman where this machine
 // can run a container, and checks that it ran as the config says: the
-// env, the workdir and the user.
+// env, the workdir and the user. The container gets the host's hard
+// limits, since podman's defaults may exceed what the machine allows.
 func podmanRun(t *testing.T, archive string) {
 	podman, err := exec.LookPath("podman")
 	if err != nil {
 		t.Skip("podman is not installed: not running the image (apt-get install podman)")
 	}
-	store := t.TempDir()
-	args := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"), "--storage-driver", "vfs"}
-	out, err := exec.Command(podman, append(args, "run", "--rm", "--network", "none", "oci-archive:"+archive)...).CombinedOutput()
+	// podman wants a short runroot: not under t.TempDir.
+	store, err := os.MkdirTemp("", "sockpm")
 	if err != nil {
-		t.Skipf("podman cannot run a container on this machine (%v): not running the image:\n%s", err, out)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(store) })
+	args := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"), "--storage-driver", "vfs",
+		"run", "--rm", "--network", "none"}
+	for _, l := range []struct {
+		name string
+		res  int
+	}{{"nofile", unix.RLIMIT_NOFILE}, {"nproc", unix.RLIMIT_NPROC}} {
+		var r unix.Rlimit
+		if err := unix.Getrlimit(l.res, &r); err == nil && r.Max < 1<<31 {
+			args = append(args, "--ulimit", fmt.Sprintf("%s=%d:%d", l.name, r.Max, r.Max))
+		}
+	}
+	out, err := exec.Command(podman, append(args, "oci-archive:"+archive)...).CombinedOutput()
+	if err != nil {
+		// Failures of the machine, not of the image: the runtime may
+		// not set limits or cgroups in this VM.
+		for _, env := range []string{"setrlimit", "OCI permission denied", "cgroup"} {
+			if bytes.Contains(out, []byte(env)) {
+				why := ""
+				if !hasCapSysResource() {
+					why = "; this machine withholds CAP_SYS_RESOURCE, which the runtime needs to set the container's limits"
+				}
+				t.Skipf("podman cannot run a container on this machine (%v%s): not running the image:\n%s", err, why, out)
+			}
+		}
+		t.Fatalf("podman run: %v\n%s", err, out)
 	}
 	if got, want := string(out), "hello from /srv\nuid 500\t500\t500\t500\n"; !strings.HasSuffix(got, want) {
 		t.Errorf("podman run printed %q, want it to end with %q", got, want)
+	}
+}
+
+// hasCapSysResource reports whether CAP_SYS_RESOURCE (24) is in this
+// process's bounding set.
+func hasCapSysResource() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			var bnd uint64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%x", &bnd); err == nil {
+				return bnd&(1<<24) != 0
+			}
+		}
+	}
+	return true
+}
+
+// TestTarEntries writes the plain tarball of a small rootless SOCK: the
+// root entry, path order, numeric owners, the manifest's modes, the
+// nail's device node, times clamped.
+func TestTarEntries(t *testing.T) {
+	dir := fakeSock(t, "complete")
+	p, err := Build(context.Background(), fakeFoot(), dir, Options{Format: FormatTar, OutDir: t.TempDir(), SourceDateEpoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(p) != "fake-1-1.x86_64.tar" {
+		t.Errorf("tarball %s", p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []string
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Uname != "" || h.Gname != "" || h.ModTime.Unix() > epoch {
+			t.Errorf("%s: uname %q gname %q mtime %v", h.Name, h.Uname, h.Gname, h.ModTime)
+		}
+		got = append(got, fmt.Sprintf("%s %c %s %d:%d %d,%d", h.Name, h.Typeflag, modeOf(h), h.Uid, h.Gid, h.Devmajor, h.Devminor))
+	}
+	want := []string{
+		"./ 5 0755 0:0 0,0", "dev/null 3 0666 0:0 1,3", "etc/ 5 0755 0:0 0,0", "etc/app.conf 0 0644 0:0 0,0",
+		"etc/passwd 0 0644 0:0 0,0", "usr/ 5 0755 0:0 0,0", "usr/bin/ 5 0755 0:0 0,0",
+		"usr/bin/app 0 4755 0:0 0,0", "usr/bin/app2 2 0777 0:0 0,0",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("tarball entries (-want +got):\n%s", d)
 	}
 }

@@ -69,6 +69,13 @@ func writeTree(ctx context.Context, w io.Writer, tr *tree, o tarOptions) (treeSt
 		if o.epoch != 0 && mt > o.epoch {
 			mt = o.epoch
 		}
+		special := n.Type == manifest.TypeChar || n.Type == manifest.TypeBlock || n.Type == manifest.TypeFIFO
+		if special && o.epoch != 0 {
+			// A rootless SOCK's manifest records no time for the nodes
+			// it could not make, and a root build's are the time sew
+			// made them: both are the build's time.
+			mt = o.epoch
+		}
 		h := &tar.Header{
 			Name: name, Mode: int64(n.Mode), Uid: int(n.UID), Gid: int(n.GID),
 			ModTime: time.Unix(mt, 0), Format: tar.FormatPAX,
