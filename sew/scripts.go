@@ -13,6 +13,7 @@ import (
 
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/sandbox"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -132,7 +133,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if s.Macros == nil {
 		s.Macros = map[string]string{}
 	}
-	s.Macros["_dbpath"] = targetDBPath(r.dir)
+	s.Macros["_dbpath"] = r.dbPath()
 	res, err := sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Logger: r.opts.Log})
 	rep.ExitCode, rep.Seconds, rep.Output = res.ExitCode, res.Duration.Seconds(), string(res.Output)
 	rep.Status = "ok"
@@ -221,7 +222,22 @@ func (r *scriptRunner) writeLog() error {
 			}
 		}
 	}
-	return writeFileAtomic(filepath.Join(r.dir, StateDir, "scriptlets.log"), b.Bytes(), 0o644)
+	root, err := sockfs.OpenState(r.dir, true)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.WriteFileAtomic(sockfs.ScriptletLogPath, b.Bytes(), 0o644)
+}
+
+// dbPath is the SOCK's %_dbpath as far as its rpm macros are unpacked.
+func (r *scriptRunner) dbPath() string {
+	root, err := sockfs.OpenRoot(r.dir)
+	if err != nil {
+		return sockfs.DefaultDBPath
+	}
+	defer root.Close()
+	return sockfs.DBPath(root)
 }
 
 // HookError is a hook that failed; it fails the sew.
