@@ -71,8 +71,9 @@ func OpenState(dir string, create bool) (*Root, error) {
 	st, err := r.Lstat(StateDir)
 	switch {
 	case errors.Is(err, unix.ENOENT) && create:
-		if err := r.Mkdir(StateDir, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
-			r.Close()
+		err := r.Mkdir(StateDir, 0o755)
+		r.Close()
+		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
 		return OpenState(dir, false)

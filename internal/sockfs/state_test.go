@@ -69,3 +69,51 @@ func TestStateLinkPlanted(t *testing.T) {
 		t.Errorf("wrote inside the SOCK through the link: %v", err)
 	}
 }
+
+// TestNoDescriptorLeak: every operation closes what it opened (a leaked
+// descriptor keeps a SOCK on a tmpfs busy, and a long sew runs out).
+func TestNoDescriptorLeak(t *testing.T) {
+	count := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("no /proc: %v", err)
+		}
+		return len(ents)
+	}
+	dir := filepath.Join(t.TempDir(), "sock")
+	before := count()
+	for i := 0; i < 3; i++ {
+		l, err := Lock(dir, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, WriteState(dir, State{Status: StatusIncomplete}))
+		if _, err := ReadState(dir); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenState(dir, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, r.WriteFileAtomic("/etc/passwd", []byte("a:x:1:1::/:/bin/sh\n"), 0o644))
+		if _, err := ReadAccounts(r); err != nil {
+			t.Fatal(err)
+		}
+		DBPath(r)
+		must(t, r.MkdirAll("/a/b"))
+		must(t, r.Symlink("/a", "/l"+string(rune('0'+i))))
+		if _, err := r.Stat("/l0/b"); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.OpenForMount("/l0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		r.Close()
+		l.Release()
+	}
+	if after := count(); after != before {
+		t.Errorf("%d descriptors before, %d after", before, after)
+	}
+}
