@@ -124,13 +124,13 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	phase := func(name string, start time.Time) { s.Durations[name] += time.Since(start).Seconds() }
 
 	t0 := time.Now()
-	progress("sew: resolve")
+	progress("resolve")
 	plan, err := MakePlan(ctx, foot, opts.PlanOptions)
 	if err != nil {
 		return nil, err
 	}
 	phase("resolve", t0)
-	progress("sew: %s to install", plural(len(plan.Order), "package"))
+	progress("%s to install", plural(len(plan.Order), "package"))
 
 	lk, err := prepare(dir, opts.Force, opts.Wait)
 	if err != nil {
@@ -237,7 +237,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 			}
 		}
 	}
-	progress("sew: %s complete: %s, %s", dir, plural(s.Packages, "package"), plural(s.Files, "file"))
+	progress("%s complete: %s, %s", dir, plural(s.Packages, "package"), plural(s.Files, "file"))
 	return s, nil
 }
 

@@ -37,16 +37,14 @@ var ErrBusy = sockfs.ErrBusy
 func ReadState(dir string) (State, error) { return sockfs.ReadState(dir) }
 
 // NotOursError is returned for a non-empty directory that sew did not
-// create: sew never builds into one without --force, so that a typo in
-// --root cannot destroy data.
+// create: sew never builds into one unless Options.Force is set, so that
+// a mistyped directory cannot destroy data.
 type NotOursError struct{ Dir string }
 
 func (e *NotOursError) Error() string {
 	return fmt.Sprintf("%s is not empty and was not made by sock sew", e.Dir)
 }
 
-// Hint suggests the flag.
-func (e *NotOursError) Hint() string { return "pass --force to build into it anyway" }
 
 // prepare checks that dir may be built into, creates it and its state
 // folder, and takes the directory lock (sockfs.Lock). With wait it blocks

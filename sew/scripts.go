@@ -67,12 +67,12 @@ func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scr
 	case ScriptsAuto, ScriptsAlways:
 		if err := sandbox.Available(dir); err != nil {
 			if opts.Scripts == ScriptsAlways {
-				return nil, fmt.Errorf("--scripts=always: cannot enter the SOCK to run scriptlets: %w", err)
+				return nil, fmt.Errorf("scripts policy %q: cannot enter the SOCK to run scriptlets: %w", ScriptsAlways, err)
 			}
 			r.skipWhy = "cannot enter the SOCK here: " + err.Error()
 		}
 	default:
-		return nil, fmt.Errorf("--scripts=%s: want auto, always or never", opts.Scripts)
+		return nil, fmt.Errorf("scripts policy %q: want auto, always or never", opts.Scripts)
 	}
 	return r, nil
 }
@@ -125,7 +125,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if !r.running() {
 		rep.Status, rep.Reason = "skipped", r.skipWhy
 		r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
-		r.opts.Log.Debug(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", s.Kind, s.NEVRA, r.skipWhy))
+		r.opts.Log.Debug("skipped scriptlet", "kind", s.Kind, "package", s.NEVRA, "why", r.skipWhy)
 		return true
 	}
 	// Lua scriptlets ask rpm.expand("%_dbpath"): the target's, as far as
@@ -140,7 +140,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if err != nil {
 		rep.Status = "failed"
 		rep.Reason = err.Error()
-		r.opts.Log.Debug(fmt.Sprintf("sew: %v", err))
+		r.opts.Log.Debug("scriptlet failed", "kind", s.Kind, "package", s.NEVRA, "err", err)
 	}
 	r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
 	return err == nil
