@@ -45,7 +45,6 @@ func (e *NotOursError) Error() string {
 	return fmt.Sprintf("%s is not empty and was not made by sock sew", e.Dir)
 }
 
-
 // prepare checks that dir may be built into, creates it and its state
 // folder, and takes the directory lock (sockfs.Lock). With wait it blocks
 // until another sew is done; without, it fails at once with ErrBusy. A
