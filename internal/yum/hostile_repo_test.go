@@ -416,3 +416,136 @@ func TestRepoRateKeys(t *testing.T) {
 		t.Errorf("repo b: minrate %d, timeout %v", b.minRate(), b.timeout())
 	}
 }
+
+// TestCacheTrust: a cached package is used only when its content matches
+// the metadata, whatever its name and size; the cache folders must be
+// the user's own; nothing is followed through a symbolic link.
+func TestCacheTrust(t *testing.T) {
+	good := goodRepo(t)
+	srv := faultserver.Start(t, good, faultserver.Options{})
+	repo := NewRepo("r")
+	repo.BaseURLs = []string{srv.URL}
+	ctx := context.Background()
+	load := func(cache string) *Package {
+		md, err := Load(ctx, []Repo{repo}, LoadOptions{CacheDir: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return md.Packages[0]
+	}
+	real, err := os.ReadFile(filepath.Join(good, load(t.TempDir()).Location))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("same-size trojan is fetched over", func(t *testing.T) {
+		cache := t.TempDir()
+		p := load(cache)
+		dest := filepath.Join(cache, "packages", cacheName(p.Checksum))
+		trojan := bytes.Clone(real)
+		trojan[len(trojan)-10] ^= 0xff
+		os.MkdirAll(filepath.Dir(dest), 0o755)
+		os.WriteFile(dest, trojan, 0o644)
+		got, err := (&Fetcher{CacheDir: cache}).Fetch(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(got); !bytes.Equal(b, real) {
+			t.Fatal("the Fetcher handed out the planted file")
+		}
+	})
+
+	t.Run("symlink in the cache is not followed", func(t *testing.T) {
+		cache := t.TempDir()
+		p := load(cache)
+		target := filepath.Join(t.TempDir(), "host.rpm")
+		os.WriteFile(target, real, 0o644) // right content: still not to be used through a link
+		dest := filepath.Join(cache, "packages", cacheName(p.Checksum))
+		os.MkdirAll(filepath.Dir(dest), 0o755)
+		if err := os.Symlink(target, dest); err != nil {
+			t.Fatal(err)
+		}
+		got, err := (&Fetcher{CacheDir: cache}).Fetch(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Lstat(got); err != nil || !st.Mode().IsRegular() {
+			t.Fatalf("cache entry is %v, %v; want a regular file fetched anew", st.Mode(), err)
+		}
+		if b, _ := os.ReadFile(target); !bytes.Equal(b, real) {
+			t.Fatal("the link's target changed")
+		}
+	})
+
+	t.Run("cached primary that does not match is fetched again", func(t *testing.T) {
+		cache := t.TempDir()
+		load(cache)
+		prim, _ := filepath.Glob(filepath.Join(cache, "repos", "*", "*-primary.xml.gz"))
+		if len(prim) != 1 {
+			t.Fatalf("cached primary: %v", prim)
+		}
+		b, _ := os.ReadFile(prim[0])
+		b[len(b)/2] ^= 0x1
+		os.WriteFile(prim[0], b, 0o644)
+		os.Remove(filepath.Join(filepath.Dir(prim[0]), primaryCacheName))
+		before := srv.Requests()
+		if p := load(cache); p.Name != "hello" {
+			t.Fatalf("loaded %s", p.Name)
+		}
+		if srv.Requests() < before+2 {
+			t.Error("the spoilt primary was not fetched again")
+		}
+		if !fileMatches(prim[0], mustRepomd(t, good).Data["primary"].Checksum) {
+			t.Error("the cache still holds the spoilt primary")
+		}
+	})
+
+	for _, tc := range []struct {
+		name  string
+		setup func(cache string)
+		want  string
+	}{
+		{"group-writable cache", func(c string) { os.Chmod(c, 0o775) }, "(owner uid " + strconv.Itoa(os.Geteuid()) + ", mode 0775) is writable by group or others"},
+		{"world-writable packages folder", func(c string) {
+			os.Mkdir(filepath.Join(c, "packages"), 0o777)
+			os.Chmod(filepath.Join(c, "packages"), os.ModeSticky|0o777)
+		}, "mode 1777) is writable by group or others"},
+		{"packages folder is a link", func(c string) {
+			os.Symlink(t.TempDir(), filepath.Join(c, "packages"))
+		}, "is a symbolic link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cache := t.TempDir()
+			p := load(t.TempDir())
+			tc.setup(cache)
+			_, err := (&Fetcher{CacheDir: cache}).Fetch(ctx, p)
+			var ce *CacheDirError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "cache folder "+cache) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Fetch: %v, want a CacheDirError naming %s and %q", err, cache, tc.want)
+			}
+		})
+	}
+
+	t.Run("cache of another user", func(t *testing.T) {
+		_, uid, gid := rpmtest.TestUser(t)
+		cache := t.TempDir()
+		os.Chown(cache, uid, gid)
+		_, err := Load(ctx, []Repo{repo}, LoadOptions{CacheDir: cache})
+		var ce *CacheDirError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "belongs to another user") || ce.UID != uid {
+			t.Fatalf("Load: %v, want a CacheDirError for uid %d", err, uid)
+		}
+	})
+}
+
+func mustRepomd(t *testing.T, dir string) *Repomd {
+	b, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := ParseRepomd(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md
+}
