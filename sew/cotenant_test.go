@@ -407,3 +407,25 @@ func TestDirModesRootless(t *testing.T) {
 	os.Mkdir(cache, 0o755)
 	rpmtest.RunTestAs(t, uid, gid, user, "TestDirModesRootlessHelper", "SOCK_HELPER_BASE="+srv.URL, "SOCK_HELPER_DIR="+dir, "SOCK_HELPER_CACHE="+cache)
 }
+
+// TestMaxDownload: an rpm given by URL has no announced size; the nail's
+// max_download (or PlanOptions.MaxDownload, --max-download) caps it.
+func TestMaxDownload(t *testing.T) {
+	repo, _ := helloRepo(t)
+	srv := faultserver.Start(t, repo, faultserver.Options{})
+	rpms, _ := filepath.Glob(filepath.Join(repo, "hello-*.rpm"))
+	u := srv.URL + filepath.Base(rpms[0])
+	foot := &toe.Foot{Package: "hello-sock", Version: "1", Release: "1", Arch: "x86_64", Rpms: []string{u}, MaxDownload: "1k"}
+	cache := t.TempDir()
+	_, err := MakePlan(context.Background(), foot, PlanOptions{CacheDir: cache})
+	var se *yum.SizeError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), u+": server sent more than 1024 bytes, the download cap") {
+		t.Fatalf("plan: %v", err)
+	}
+	if n := checkCache(t, cache); n != 0 {
+		t.Fatalf("the cache holds %d packages", n)
+	}
+	if _, err := MakePlan(context.Background(), foot, PlanOptions{CacheDir: cache, MaxDownload: 1 << 20}); err != nil {
+		t.Fatalf("plan with a larger cap: %v", err)
+	}
+}
