@@ -62,9 +62,6 @@ type lock struct {
 // kill gives what an uninterrupted run gives; a foreign directory built
 // into with --force is left as it is.
 func prepare(dir string, force, wait bool) (*lock, error) {
-	if err := checkDirModes(dir); err != nil {
-		return nil, err
-	}
 	_, statErr := os.Lstat(dir)
 	ours, err := isOurs(dir)
 	if err != nil {
@@ -157,8 +154,12 @@ func (l *lock) release() {
 	}
 }
 
-// checkOurs refuses a non-empty dir without a .sock folder unless forced.
+// checkOurs refuses a non-empty dir without a .sock folder unless forced,
+// and a dir others could tamper with (dirmode.go), forced or not.
 func checkOurs(dir string, force bool) error {
+	if err := checkDirModes(dir); err != nil {
+		return err
+	}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
