@@ -13,7 +13,9 @@ import (
 // too slow, are the environment's (3); wrapped as the loaders wrap them.
 func TestExitCodesRepoSafety(t *testing.T) {
 	repo := func(err error) error { return &yum.RepoError{Repo: "r", Err: err} }
-	fetch := func(err error) error { return fmt.Errorf("fetch x: %w", &yum.FetchError{URL: "http://127.0.0.1/x", Status: 200, Err: err}) }
+	fetch := func(err error) error {
+		return fmt.Errorf("fetch x: %w", &yum.FetchError{URL: "http://127.0.0.1/x", Status: 200, Err: err})
+	}
 	for _, tc := range []struct {
 		err  error
 		want int
