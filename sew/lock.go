@@ -75,9 +75,6 @@ func (l *lock) Release() {
 // nothing and a rerun after a kill gives what an uninterrupted run gives;
 // a foreign directory built into with --force is left as it is.
 func prepare(dir string, force, wait bool) (*lock, error) {
-	if err := checkDirModes(dir); err != nil {
-		return nil, err
-	}
 	_, statErr := os.Lstat(dir)
 	ours, err := sockfs.IsSOCK(dir)
 	if err != nil {
@@ -134,8 +131,12 @@ func empty(dir string) error {
 	return nil
 }
 
-// checkOurs refuses a non-empty dir without a .sock folder unless forced.
+// checkOurs refuses a non-empty dir without a .sock folder unless forced,
+// and a dir others could tamper with (dirmode.go), forced or not.
 func checkOurs(dir string, force bool) error {
+	if err := checkDirModes(dir); err != nil {
+		return err
+	}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -69,6 +69,11 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	if err != nil {
 		return nil, err
 	}
+	if opts.MaxDownload == 0 && foot.MaxDownload != "" {
+		if opts.MaxDownload, err = toe.ParseSize(foot.MaxDownload); err != nil {
+			return nil, fmt.Errorf("max_download: %w", err)
+		}
+	}
 	dl := &yum.Downloader{Log: log, MaxSize: opts.MaxDownload}
 	md, err := yum.Load(ctx, repos, yum.LoadOptions{CacheDir: opts.CacheDir, Offline: opts.Offline, Downloader: dl, Log: log})
 	if err != nil {
