@@ -245,7 +245,8 @@ func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, 
 		return nil, err
 	}
 	defer root.Close()
-	buf := make([]byte, 1<<20)
+	h := newAsyncHash(sha256.New(), 1<<20)
+	defer h.close()
 	groupDigest := map[uint32]string{}
 	for i := range files {
 		if err := ctx.Err(); err != nil {
@@ -271,11 +272,10 @@ func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, 
 				return nil, fmt.Errorf("write payload: %w", err)
 			}
 		case n.Type == manifest.TypeFile && f.content:
-			h := sha256.New()
-			if err := copyBody(root, n, io.MultiWriter(cw, h), buf); err != nil {
+			if err := copyBody(root, n, cw, h); err != nil {
 				return nil, err
 			}
-			f.digest = hex.EncodeToString(h.Sum(nil))
+			f.digest = hex.EncodeToString(h.sum())
 			groupDigest[f.inode] = f.digest
 		}
 		cw.pad()

@@ -46,12 +46,12 @@ type node struct {
 // tree is the SOCK to package, sorted by path, with the names its own
 // accounts give to owner numbers.
 type tree struct {
-	dir       string // the SOCK
-	nodes     []node
-	users     map[uint32]string
-	groups    map[uint32]string
-	links     map[string]bool // the symlinks' paths, made by symlinkAbove
-	bytes     int64
+	dir    string // the SOCK
+	nodes  []node
+	users  map[uint32]string
+	groups map[uint32]string
+	links  map[string]bool // the symlinks' paths, made by symlinkAbove
+	bytes  int64
 }
 
 // collect walks the SOCK at dir, skipping sew's own folder. With a
