@@ -128,6 +128,7 @@ func TestBuildInstall(t *testing.T) {
 	foot := pairFoot(repo)
 	dir := filepath.Join(top, "sock")
 	sewIt(t, foot, dir, filepath.Join(top, "cache"))
+	addMetaNames(t, dir)
 
 	pkg, err := Build(context.Background(), foot, dir, Options{OutDir: filepath.Join(top, "out"), SourceDateEpoch: epoch})
 	if err != nil {
