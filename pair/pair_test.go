@@ -189,7 +189,7 @@ func TestRefusals(t *testing.T) {
 		{name: "sock_dir root", status: sew.StatusComplete, foot: func(f *toe.Foot) { f.SockDir = "/" }, want: `sock_dir "/": want an absolute folder other than /`},
 		{name: "bad compression", status: sew.StatusComplete, opts: Options{Compression: "bzip2"}, want: `compression "bzip2": want zstd[:N], gzip[:N], xz or lzma`},
 		{name: "bad level", status: sew.StatusComplete, opts: Options{Compression: "gzip:12"}, want: `compression "gzip:12": want gzip or gzip:LEVEL (gzip 1-9, zstd 1-22)`},
-		{name: "bad format", status: sew.StatusComplete, opts: Options{Format: "msi"}, want: `format "msi": want rpm, deb, apk or archlinux`},
+		{name: "bad format", status: sew.StatusComplete, opts: Options{Format: "msi"}, want: `format "msi": want rpm, deb, apk, archlinux, oci, oci-archive or tar`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := fakeSock(t, tc.status)
