@@ -41,14 +41,14 @@ func TestMetaNamesEveryFormat(t *testing.T) {
 	list := map[string]func(t *testing.T, p string) string{
 		FormatRPM: func(t *testing.T, p string) string { return rpmQuery(t, "-qpl", p) },
 		FormatDeb: func(t *testing.T, p string) string {
-			return run(t, rpmtest.NeedTool(t, "dpkg-deb"), "--fsys-tarfile", p) // tar names
+			return runOut(t, rpmtest.NeedTool(t, "dpkg-deb"), "--fsys-tarfile", p) // tar names
 		},
 		FormatAPK: func(t *testing.T, p string) string {
-			return run(t, rpmtest.NeedTool(t, "tar"), "-tzif", p)
+			return runOut(t, rpmtest.NeedTool(t, "tar"), "-tzif", p)
 		},
 		FormatArchLinux: func(t *testing.T, p string) string {
 			rpmtest.NeedTool(t, "zstd")
-			return run(t, "sh", "-c", `zstd -dc "$1" | tar -t`, "sh", p)
+			return runOut(t, "sh", "-c", `zstd -dc "$1" | tar -t`, "sh", p)
 		},
 	}
 	for _, format := range []string{FormatRPM, FormatDeb, FormatAPK, FormatArchLinux} {
@@ -63,7 +63,7 @@ func TestMetaNamesEveryFormat(t *testing.T) {
 				if err := os.WriteFile(tf, []byte(list[format](t, p)), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				got = run(t, "tar", "-tf", tf)
+				got = runOut(t, "tar", "-tf", tf)
 			} else {
 				got = list[format](t, p)
 			}
@@ -80,7 +80,7 @@ func TestMetaNamesEveryFormat(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func runOut(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).Output()
 	if err != nil {

@@ -40,7 +40,17 @@ func (e *ChangedError) Error() string {
 // file after the walk is refused, not read; and the descriptor must be
 // the file the walk saw (device, inode, type, size) and stay unchanged
 // (size, times) until its last byte is read.
-func copyBody(root *os.File, n *node, w io.Writer, h *asyncHash) error {
+func copyBody(root *os.File, n *node, w io.Writer, buf []byte) error {
+	return readBody(root, n, w, [2][]byte{buf, buf}, nil)
+}
+
+// copyBodyHashed is copyBody that also hashes the body with h, on a
+// goroutine of its own, one chunk behind.
+func copyBodyHashed(root *os.File, n *node, w io.Writer, h *asyncHash) error {
+	return readBody(root, n, w, h.bufs, h)
+}
+
+func readBody(root *os.File, n *node, w io.Writer, bufs [2][]byte, h *asyncHash) error {
 	rel := strings.TrimPrefix(n.Path, "/")
 	fd, err := unix.Openat2(int(root.Fd()), rel, &unix.OpenHow{
 		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
@@ -70,13 +80,15 @@ func copyBody(root *os.File, n *node, w io.Writer, h *asyncHash) error {
 	// hashed on another core while the next is read and compressed.
 	var got int64
 	for i := 0; ; i++ {
-		b := h.bufs[i%2]
+		b := bufs[i%2]
 		k, err := io.ReadFull(io.LimitReader(f, n.Size-got+1), b)
 		if k > 0 {
 			if _, err := w.Write(b[:k]); err != nil {
 				return fmt.Errorf("write payload: %w", err)
 			}
-			h.write(b[:k])
+			if h != nil {
+				h.write(b[:k])
+			}
 			got += int64(k)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -86,7 +98,9 @@ func copyBody(root *os.File, n *node, w io.Writer, h *asyncHash) error {
 			return fmt.Errorf("read %s in the SOCK: %w", n.Path, err)
 		}
 	}
-	h.wait()
+	if h != nil {
+		h.wait()
+	}
 	if got != n.Size {
 		return &ChangedError{Path: n.Path, What: fmt.Sprintf("%d bytes read, not the %d it held", got, n.Size)}
 	}

@@ -272,7 +272,7 @@ func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, 
 				return nil, fmt.Errorf("write payload: %w", err)
 			}
 		case n.Type == manifest.TypeFile && f.content:
-			if err := copyBody(root, n, cw, h); err != nil {
+			if err := copyBodyHashed(root, n, cw, h); err != nil {
 				return nil, err
 			}
 			f.digest = hex.EncodeToString(h.sum())
