@@ -1,6 +1,7 @@
 package pair
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -166,5 +167,32 @@ func TestChangedUnderPair(t *testing.T) {
 				t.Errorf("output folder not empty: %v", ents)
 			}
 		})
+	}
+}
+
+// TestMovePayload moves bytes within a file both ways, across several
+// chunks, as writeRPM does when the signature's size tag changes width.
+func TestMovePayload(t *testing.T) {
+	body := make([]byte, 3<<20+17)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	for _, to := range []int64{100 + 4, 100 - 4} {
+		f, err := os.Create(filepath.Join(t.TempDir(), "p"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteAt(body, 100)
+		if err := movePayload(f, 100, to, int64(len(body))); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(body))
+		if _, err := f.ReadAt(got, to); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := f.Stat(); !bytes.Equal(got, body) || st.Size() != to+int64(len(body)) {
+			t.Errorf("move to %d: bytes differ or size %d", to, st.Size())
+		}
+		f.Close()
 	}
 }

@@ -123,6 +123,7 @@ type asyncHash struct {
 	in   chan []byte
 	done chan struct{}
 	busy bool
+	next int // the buffer Write fills next
 }
 
 func newAsyncHash(h hash.Hash, size int) *asyncHash {
@@ -141,6 +142,20 @@ func (a *asyncHash) write(b []byte) {
 	a.wait()
 	a.busy = true
 	a.in <- b
+}
+
+// Write hashes a copy of p, so that the caller may reuse p at once: each
+// chunk is copied into the buffer not being hashed.
+func (a *asyncHash) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		b := a.bufs[a.next]
+		a.next = 1 - a.next
+		k := copy(b, p)
+		p = p[k:]
+		a.write(b[:k])
+	}
+	return n, nil
 }
 
 // wait returns when every chunk written is hashed.
