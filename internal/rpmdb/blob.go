@@ -69,7 +69,7 @@ var legacySig = map[rpmhdr.Tag]rpmhdr.Tag{
 var knownSig = map[rpmhdr.Tag]bool{
 	rpmhdr.TagSigSize: true, rpmhdr.TagSigPGP: true, rpmhdr.TagSigMD5: true,
 	rpmhdr.TagSigGPG: true, rpmhdr.TagSigPGP5: true,
-	266: true, // PUBKEYS
+	266:                 true, // PUBKEYS
 	rpmhdr.TagDSAHeader: true, rpmhdr.TagRSAHeader: true, rpmhdr.TagSHA1Header: true,
 	rpmhdr.TagLongSigSize: true, rpmhdr.TagLongArchive: true, rpmhdr.TagSHA256Header: true,
 	276: true, 277: true, // VERITYSIGNATURES, VERITYSIGNATUREALGO
