@@ -32,6 +32,9 @@ type Pkg struct {
 	// (rpmbuild's -p: "<lua>", "/sbin/ldconfig"); a -p scriptlet may
 	// have no body. rpmbuild only.
 	PreProg, PostProg string
+	// ExpandScripts builds every scriptlet with -e (SCRIPTFLAGS expand:
+	// rpm expands its macros when it runs it). rpmbuild only.
+	ExpandScripts bool
 
 	// Triggers, in the order the spec declares them (rpmbuild only).
 	Triggers []Trigger

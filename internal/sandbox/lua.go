@@ -770,6 +770,12 @@ func (st *luaState) rpmExpand(L *lua.LState) int {
 	return 1
 }
 
+// ExpandMacros expands s as rpm.expand does, over macros: what sew does
+// for a scriptlet flagged -e (RPMSCRIPT_FLAG_EXPAND) before it runs it.
+func ExpandMacros(s string, macros map[string]string) (string, error) {
+	return (&luaState{macros: macros}).expand(s, 0)
+}
+
 // expand is a small rpm macro expander: %% %name %{name} %{?name}
 // %{!?name} %{?name:text} %{!?name:text}, over the macros sew passed and
 // those the script defined. An undefined %{name} stays as written, as in
