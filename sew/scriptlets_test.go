@@ -48,6 +48,24 @@ func scriptletRepo(t *testing.T, dir string) {
 		Post:  "echo about to fail; exit 3",
 		Files: []rpmtest.File{{Path: "/etc/badpost.conf", Body: "still installed\n"}},
 	})
+	// posix.fork, exec and wait, as real Lua scriptlets run a helper;
+	// what ran before the fork happens once.
+	rb(rpmtest.Pkg{
+		Name: "luafork", Requires: []string{"busybox"},
+		PostProg: "<lua>",
+		Post: `posix.mkdir("/var/lib/forkdir")
+local f = io.open("/var/tmp/fork.log", "w"); f:write("before\n"); f:close()
+local pid = posix.fork()
+if pid == 0 then
+  posix.exec("/bin/sh", "-c", "echo child ran >> /var/tmp/fork.log; exit 4")
+  os.exit(99)
+elseif pid > 0 then
+  local w = posix.wait(pid)
+  local f = io.open("/var/tmp/fork.log", "a"); f:write("parent waited: ", tostring(w == pid), "\n"); f:close()
+end
+local g = io.open("/var/tmp/fork.log", "a"); g:write("after\n"); g:close()`,
+		Files: []rpmtest.File{{Path: "/etc/luafork.conf", Body: "f\n"}},
+	})
 	// %pre -e and %post -e: macros expanded when they run, as rpm does
 	// (unexpanded, "exit %{...}" fails in the shell).
 	rb(rpmtest.Pkg{
@@ -67,11 +85,11 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 	repo := t.TempDir()
 	scriptletRepo(t, repo)
 	dnfRoot := filepath.Join(t.TempDir(), "dnf")
-	rpmtest.DNFInstall(t, dnfRoot, repo, "app", "badpost", "expander")
+	rpmtest.DNFInstall(t, dnfRoot, repo, "app", "badpost", "expander", "luafork")
 
 	sockRoot := filepath.Join(t.TempDir(), "sock")
 	foot := &toe.Foot{Package: "s", Version: "1", Release: "1", Arch: "x86_64", Releasever: "9",
-		Rpms: []string{"app", "badpost", "expander"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
+		Rpms: []string{"app", "badpost", "expander", "luafork"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
 	sum, err := Assemble(context.Background(), foot, sockRoot, Options{PlanOptions: PlanOptions{CacheDir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +113,9 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 		!strings.HasSuffix(string(b), "  100%\npost /var %{nosuchmacro}\n") || strings.Contains(string(b), "%{_dbpath}") {
 		t.Errorf("-e scriptlets wrote %q (%v)", b, err)
 	}
+	if b, err := os.ReadFile(filepath.Join(sockRoot, "var/tmp/fork.log")); err != nil || string(b) != "before\nchild ran\nparent waited: true\nafter\n" {
+		t.Errorf("posix.fork scriptlet wrote %q (%v)", b, err)
+	}
 	var report []string
 	for _, s := range sum.Scriptlets {
 		report = append(report, s.Package+" "+s.Kind+" "+s.Interpreter+" "+s.Status)
@@ -111,6 +132,7 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 		"badpost-1.0-1.x86_64 post /bin/sh failed",
 		"expander-1.0-1.x86_64 prein /bin/sh ok",
 		"expander-1.0-1.x86_64 post /bin/sh ok",
+		"luafork-1.0-1.x86_64 post <lua> ok",
 	} {
 		i := sort.SearchStrings(report, w)
 		if i == len(report) || report[i] != w {
@@ -135,7 +157,7 @@ func TestRootlessScriptletsHelper(t *testing.T) {
 		t.Skip("run by TestRootlessScriptlets only")
 	}
 	foot := &toe.Foot{Package: "s", Version: "1", Release: "1", Arch: "x86_64", Releasever: "9",
-		Rpms: []string{"app", "badpost", "expander"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
+		Rpms: []string{"app", "badpost", "expander", "luafork"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
 	sum, err := Assemble(context.Background(), foot, dir, Options{
 		PlanOptions: PlanOptions{CacheDir: filepath.Join(filepath.Dir(dir), "cache")}, Scripts: ScriptsAlways})
 	if err != nil {
