@@ -70,9 +70,10 @@ local g = io.open("/var/tmp/fork.log", "a"); g:write("after\n"); g:close()`,
 	// (unexpanded, "exit %{...}" fails in the shell).
 	rb(rpmtest.Pkg{
 		Name: "expander", RequiresPre: []string{"/bin/sh"}, ExpandScripts: true,
-		Pre:   "echo 'pre %{_prefix} %{_dbpath} %{?nosuchmacro} 100%%' > /var/tmp/expanded\nexit %{?exitpre}%{!?exitpre:0}",
-		Post:  "echo 'post %{_var} %{nosuchmacro}' >> /var/tmp/expanded",
-		Files: []rpmtest.File{{Path: "/etc/expander.conf", Body: "e\n"}},
+		Pre:      "echo 'pre %{_prefix} %{_dbpath} %{?nosuchmacro} 100%%' > /var/tmp/expanded\nexit %{?exitpre}%{!?exitpre:0}",
+		Post:     "echo 'post %{_var} %{nosuchmacro}' >> /var/tmp/expanded",
+		Triggers: []rpmtest.Trigger{{Kind: "triggerin", On: "busybox", Expand: true, Body: "echo 'trigger %{_usr} $1 $2' >> /var/tmp/expanded"}},
+		Files:    []rpmtest.File{{Path: "/etc/expander.conf", Body: "e\n"}},
 	})
 	rpmtest.Createrepo(t, dir)
 }
@@ -110,7 +111,7 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 	// The tree equals dnf's, file included; _dbpath is whatever the
 	// target's macros (and Debian's rpm for dnf) make it.
 	if b, err := os.ReadFile(filepath.Join(sockRoot, "var/tmp/expanded")); err != nil || !strings.HasPrefix(string(b), "pre /usr /") ||
-		!strings.HasSuffix(string(b), "  100%\npost /var %{nosuchmacro}\n") || strings.Contains(string(b), "%{_dbpath}") {
+		!strings.HasSuffix(string(b), "  100%\npost /var %{nosuchmacro}\ntrigger /usr $1 $2\n") || strings.Contains(string(b), "%{_dbpath}") {
 		t.Errorf("-e scriptlets wrote %q (%v)", b, err)
 	}
 	if b, err := os.ReadFile(filepath.Join(sockRoot, "var/tmp/fork.log")); err != nil || string(b) != "before\nchild ran\nparent waited: true\nafter\n" {

@@ -58,6 +58,8 @@ type Trigger struct {
 	Body string
 	// Priority is a file trigger's -P; 0 leaves rpm's default (1000000).
 	Priority int
+	// Expand builds the trigger with -e (TRIGGERSCRIPTFLAGS expand).
+	Expand bool
 }
 
 // FileType is the kind of a packaged path.

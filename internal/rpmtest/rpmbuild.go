@@ -175,6 +175,9 @@ func Spec(p Pkg) string {
 	}
 	for _, t := range p.Triggers {
 		fmt.Fprintf(&b, "\n%%%s", t.Kind)
+		if t.Expand {
+			b.WriteString(" -e")
+		}
 		if t.Prog != "" {
 			fmt.Fprintf(&b, " -p %s", t.Prog)
 		}
