@@ -96,11 +96,55 @@ func scriptlet(h *rpmhdr.Header, kind sandbox.Kind) (sandbox.Scriptlet, bool) {
 	if body == "" && len(prog) == 0 {
 		return sandbox.Scriptlet{}, false
 	}
+	flags, _ := h.Uint32(scriptFlagTags[kind])
 	return sandbox.Scriptlet{
 		NEVRA: h.NEVRA(), Kind: kind, Prog: prog, Body: body,
 		// A fresh install: one instance of the package afterwards.
-		Args: []int{1},
+		Args:   []int{1},
+		Expand: flags&scriptFlagExpand != 0,
 	}, true
+}
+
+// scriptFlagTags are the SCRIPTFLAGS tags (rpmtag.h PREINFLAGS...), and
+// scriptFlagExpand rpm's RPMSCRIPT_FLAG_EXPAND: "%pre -e", expand the
+// body's macros when it runs.
+var scriptFlagTags = map[sandbox.Kind]rpmhdr.Tag{
+	sandbox.PreTrans: 5024, sandbox.PreIn: 5020, sandbox.PostIn: 5021, sandbox.PostTrans: 5025,
+}
+
+const scriptFlagExpand = 1 << 0
+
+// expandBody expands s's body for -e as rpm does at run time, over the
+// macros sock knows: those the target's macro files define on one line
+// (%name value) and _dbpath, _prefix, _usr, _var. Others stay as
+// written, as rpm leaves undefined ones; %(...) is an error.
+func expandBody(dir string, s *sandbox.Scriptlet) error {
+	macros := map[string]string{"_prefix": "/usr", "_usr": "/usr", "_var": "/var", "_usrlibrpm": "/usr/lib/rpm"}
+	files := []string{filepath.Join(dir, "usr/lib/rpm/macros")}
+	more, _ := filepath.Glob(filepath.Join(dir, "usr/lib/rpm/macros.d/macros.*"))
+	etc, _ := filepath.Glob(filepath.Join(dir, "etc/rpm/macros*"))
+	for _, f := range append(append(files, more...), etc...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			name, val, ok := strings.Cut(strings.TrimSpace(line), " ")
+			if !ok || len(name) < 2 || name[0] != '%' || strings.ContainsAny(name, "(){}") || strings.HasSuffix(val, "\\") {
+				continue
+			}
+			macros[name[1:]] = strings.TrimSpace(val)
+		}
+	}
+	for k, v := range s.Macros {
+		macros[k] = v
+	}
+	body, err := sandbox.ExpandMacros(s.Body, macros)
+	if err != nil {
+		return fmt.Errorf("expand %s scriptlet of %s: %w", s.Kind, s.NEVRA, err)
+	}
+	s.Body = body
+	return nil
 }
 
 // run runs one scriptlet of h, or reports it skipped. It returns false
@@ -134,7 +178,14 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 		s.Macros = map[string]string{}
 	}
 	s.Macros["_dbpath"] = r.dbPath()
-	res, err := sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Logger: r.opts.Log})
+	var res sandbox.ScriptletResult
+	var err error
+	if s.Expand {
+		err = expandBody(r.dir, &s)
+	}
+	if err == nil {
+		res, err = sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Logger: r.opts.Log})
+	}
 	rep.ExitCode, rep.Seconds, rep.Output = res.ExitCode, res.Duration.Seconds(), string(res.Output)
 	rep.Status = "ok"
 	if err != nil {
