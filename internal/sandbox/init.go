@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +24,9 @@ type initConfig struct {
 	Probe    bool
 	Root     string
 	Rootless bool
+	// HostNetwork keeps the host's network namespace; otherwise the init
+	// is in a new one and brings its loopback up.
+	HostNetwork bool `json:",omitempty"`
 	Argv     []string
 	User     string
 	Env      []string
@@ -81,6 +85,8 @@ func Init() {
 
 // initMain is the sandbox init: read the config, mount, chroot, run, report.
 func initMain() int {
+	// Everything the SOCK runs starts from this thread (see allThreads).
+	runtime.LockOSThread()
 	// The command must not inherit the pipes: a daemon holding the status
 	// pipe open would make Run wait for it.
 	unix.CloseOnExec(3)
@@ -104,6 +110,16 @@ func initMain() int {
 	}
 	cfgFile.Close()
 	if cfg.Probe {
+		// The probe tries every layer a run uses, so that Available
+		// names the one this kernel refuses.
+		if !cfg.HostNetwork {
+			if err := loopbackUp(); err != nil {
+				return report(initStatus{Kind: kindSetup, Err: err.Error()})
+			}
+		}
+		if err := contain(); err != nil {
+			return report(initStatus{Kind: kindSetup, Err: err.Error()})
+		}
 		return report(initStatus{})
 	}
 	warnings, err := setupRoot(&cfg)
@@ -113,6 +129,9 @@ func initMain() int {
 	cred, home, err := resolveUser(cfg.User, cfg.Rootless)
 	if err != nil {
 		return report(initStatus{Kind: kindUser, Err: err.Error()})
+	}
+	if err := contain(); err != nil {
+		return report(initStatus{Kind: kindSetup, Err: err.Error()})
 	}
 	env := buildEnv(home, cfg.Env)
 	// The init's own environment becomes the command's, so that Lua's

@@ -41,6 +41,11 @@ type Options struct {
 	// os.TempDir, removed afterwards), so that the SOCK itself is left
 	// exactly as it was and many runs can share one SOCK at once.
 	Ephemeral bool
+	// HostNetwork runs the command in the host's network namespace.
+	// Otherwise it gets a network namespace of its own with loopback
+	// only: nothing it does reaches the host's interfaces or listeners,
+	// 127.0.0.1 included.
+	HostNetwork bool
 	// Logger gets one debug line per run, and a warning for anything the
 	// SOCK had to go without (such as /dev/pts); nil logs nothing.
 	Logger *slog.Logger
@@ -108,7 +113,7 @@ func Run(ctx context.Context, root string, argv []string, opts Options) (Result,
 	if err != nil {
 		return Result{}, &EnterError{Root: root, Err: err}
 	}
-	cfg := &initConfig{Argv: argv, User: opts.User, Env: opts.Env, Dir: opts.Dir, Binds: binds}
+	cfg := &initConfig{Argv: argv, User: opts.User, Env: opts.Env, Dir: opts.Dir, Binds: binds, HostNetwork: opts.HostNetwork}
 	return enter(ctx, root, cfg, opts)
 }
 
@@ -149,14 +154,15 @@ func probe() error {
 		return explainNS(errors.Join(err, werr, rerr))
 	}
 	if st.Err != "" {
-		return explainNS(errors.New(st.Err))
+		// The namespaces were made; the init names the layer refused.
+		return fmt.Errorf("sandbox: %s", st.Err)
 	}
 	return nil
 }
 
 func explainNS(err error) error {
 	if os.Geteuid() == 0 {
-		return fmt.Errorf("sandbox: cannot create mount and PID namespaces: %w", err)
+		return fmt.Errorf("sandbox: cannot create mount, PID, IPC, UTS and network namespaces, or contain the init: %w", err)
 	}
 	return fmt.Errorf("sandbox: not root, and unprivileged user namespaces are not allowed here (see sysctls kernel.unprivileged_userns_clone, user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns): %w", err)
 }
@@ -324,8 +330,11 @@ func startInit(ctx context.Context, cfg *initConfig, opts Options) (*exec.Cmd, *
 		cmd.Stderr = cmd.Stdout
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID,
+		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
 		Pdeathsig:  syscall.SIGKILL,
+	}
+	if !cfg.HostNetwork {
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET
 	}
 	if os.Geteuid() != 0 {
 		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER

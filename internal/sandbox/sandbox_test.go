@@ -20,6 +20,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == "attack" {
+		os.Exit(attackMain(os.Args[1:]))
+	}
 	Init()
 	os.Exit(m.Run())
 }
@@ -34,7 +37,7 @@ var busyboxApplets = []string{"sh", "id", "cat", "ls", "echo", "touch", "mount",
 // newSock lays out a tiny SOCK: a static busybox with applet links, an
 // /etc/passwd and /etc/group with root and app (uid 500), and no /proc,
 // /dev or /sys (Run must create and remove them).
-func newSock(t *testing.T) string {
+func newSock(t testing.TB) string {
 	t.Helper()
 	bb, err := os.ReadFile("/bin/busybox")
 	if err != nil {
@@ -360,7 +363,8 @@ func TestRootless(t *testing.T) {
 		t.Fatalf("sandbox tests as %s: %v\n%s", name, err, out)
 	}
 	for _, want := range []string{"--- PASS: TestRunID", "--- PASS: TestRunConfined", "--- PASS: TestScriptletShell", "--- PASS: TestScriptletLua",
-		"--- PASS: TestRunBind", "--- PASS: TestRunPts", "--- PASS: TestRunEphemeral", "--- PASS: TestRunEphemeralConcurrent", "--- PASS: TestRunInterrupted"} {
+		"--- PASS: TestRunBind", "--- PASS: TestRunPts", "--- PASS: TestRunEphemeral", "--- PASS: TestRunEphemeralConcurrent", "--- PASS: TestRunInterrupted",
+		"--- PASS: TestRunAttacks", "--- PASS: TestScriptletAttacks", "--- PASS: TestRunContained", "--- PASS: TestRunHostNetwork"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("as %s: no %q in:\n%s", name, want, out)
 		}
