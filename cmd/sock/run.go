@@ -22,6 +22,7 @@ type runFlags struct {
 	env       []string
 	binds     []string
 	ephemeral bool
+	network   string
 }
 
 // parseBind reads a --bind value, HOST:DEST[:ro].
@@ -45,13 +46,22 @@ func parseBind(v string) (sandbox.Bind, error) {
 func newRunCmd(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var f runFlags
 	c := &cobra.Command{
-		Use:   "run --root DIR [--user U[:G]] [--bind HOST:DEST[:ro]]... [--ephemeral] -- CMD [ARG...]",
+		Use:   "run --root DIR [--user U[:G]] [--bind HOST:DEST[:ro]]... [--ephemeral] [--network none|host] -- CMD [ARG...]",
 		Short: "Run a command inside a SOCK",
-		Long: `Run enters the SOCK in --root and runs CMD there: chrooted, in
-private mount and PID namespaces (and a user namespace when not run as
-root), with /proc, a minimal /dev (null, zero, full, random, urandom,
-tty) and a read-only /sys mounted. Everything it mounted is gone when it
-returns, and any process CMD left behind is killed.
+		Long: `Run enters the SOCK in --root and runs CMD there: with pivot_root
+(the host's root detached, so no path leads back to it), in new mount,
+PID, IPC, UTS and network namespaces (and a user namespace when not run
+as root), with a fresh /proc, a minimal /dev (null, zero, full, random,
+urandom, tty) and a read-only /sys mounted. Everything it mounted is
+gone when it returns, and any process CMD left behind is killed.
+
+CMD is contained as package scriptlets are (docs/security.md): root
+inside keeps only chown, dac_override, fowner, fsetid, kill, setgid,
+setuid, net_bind_service, audit_write and setfcap; no_new_privs is set;
+a seccomp filter refuses mount, pivot_root, chroot, module loading,
+kexec, bpf, perf_event_open, ptrace, keyctl, open_by_handle_at, swapon,
+reboot, raw I/O and new user namespaces with EPERM. The network is a
+loopback of its own: --network host gives CMD the host's instead.
 
 CMD runs as --user (a name or number, looked up in the SOCK's own
 /etc/passwd and /etc/group, never the host's; root by default), in /,
@@ -86,6 +96,9 @@ could not be entered (no namespaces, a mount or chroot failed), 130 or
 			if f.root == "" {
 				return usageError{errors.New("--root is required")}
 			}
+			if f.network != "none" && f.network != "host" {
+				return usageError{fmt.Errorf("--network %q: want none or host", f.network)}
+			}
 			var binds []sandbox.Bind
 			for _, v := range f.binds {
 				b, err := parseBind(v)
@@ -110,10 +123,12 @@ could not be entered (no namespaces, a mount or chroot failed), 130 or
 				Env:       f.env,
 				Binds:     binds,
 				Ephemeral: f.ephemeral,
-				Stdin:     stdin,
-				Stdout:    stdout,
-				Stderr:    stderr,
-				Logger:    g.logger(stderr),
+				// The host's network only when asked for.
+				HostNetwork: f.network == "host",
+				Stdin:       stdin,
+				Stdout:      stdout,
+				Stderr:      stderr,
+				Logger:      g.logger(stderr),
 			})
 			select {
 			case s := <-sigs:
@@ -148,6 +163,7 @@ could not be entered (no namespaces, a mount or chroot failed), 130 or
 	c.Flags().StringArrayVar(&f.env, "env", nil, "add `KEY=VALUE` to the environment (repeatable)")
 	c.Flags().StringArrayVar(&f.binds, "bind", nil, "bind-mount host path HOST at DEST in the SOCK: `HOST:DEST[:ro]`, read-only with :ro (repeatable)")
 	c.Flags().BoolVar(&f.ephemeral, "ephemeral", false, "run on a throwaway layer: the SOCK is left unchanged")
+	c.Flags().StringVar(&f.network, "network", "none", "`none` (a loopback of its own) or host (the host's network)")
 	// Everything after CMD belongs to CMD, even without "--".
 	c.Flags().SetInterspersed(false)
 	return c

@@ -23,3 +23,25 @@ func BenchmarkScriptlet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRunHostNetwork is Run of "true" with the host's network, to
+// tell the cost of a network namespace of its own.
+func BenchmarkRunHostNetwork(b *testing.B) {
+	root := newSock(b)
+	if err := Available(root); err != nil {
+		b.Skip(err)
+	}
+	for _, net := range []bool{false, true} {
+		name := "own-network"
+		if net {
+			name = "host-network"
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Run(context.Background(), root, []string{"true"}, Options{HostNetwork: net}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

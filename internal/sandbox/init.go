@@ -27,10 +27,10 @@ type initConfig struct {
 	// HostNetwork keeps the host's network namespace; otherwise the init
 	// is in a new one and brings its loopback up.
 	HostNetwork bool `json:",omitempty"`
-	Argv     []string
-	User     string
-	Env      []string
-	Dir      string
+	Argv        []string
+	User        string
+	Env         []string
+	Dir         string
 	// Binds are mounted in order, after /proc, /dev and /sys.
 	Binds []initBind `json:",omitempty"`
 	// Layer, when set, is the ephemeral layer's folder (lower, upper,

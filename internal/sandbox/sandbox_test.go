@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sock-project/sock/internal/sandbox/sandboxtest"
 )
 
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == "attack" {
-		os.Exit(attackMain(os.Args[1:]))
+	if sandboxtest.IsAttack() {
+		os.Exit(sandboxtest.Attack(os.Args[1:]))
 	}
 	Init()
 	os.Exit(m.Run())
