@@ -75,10 +75,12 @@ file or directory at DEST inside the SOCK (read-only with :ro); DEST is
 resolved inside the SOCK, never through a symlink out of it, and a
 missing mount point is created for the run and removed afterwards.
 
---ephemeral runs CMD on a throwaway writable layer (overlayfs, kept in
-a temporary folder under $TMPDIR and deleted afterwards): whatever CMD
-writes is lost, the SOCK is left exactly as it was, and many runs may
-share one SOCK at once. Without root it needs Linux 5.11 or later.
+--ephemeral runs CMD on a throwaway writable layer (overlayfs, its
+upper layer on a tmpfs of the run's own mount namespace, so in memory):
+whatever CMD writes is lost, the SOCK is left exactly as it was, many
+runs may share one SOCK at once, and even kill -9 of sock run leaves
+nothing on disk. Without root it needs Linux 6.6 or later (user xattrs
+on tmpfs).
 
 SIGINT or SIGTERM stops the run: everything inside is killed, the
 mounts and the temporary layer are removed, and sock exits 128+N.

@@ -33,10 +33,9 @@ type initConfig struct {
 	Dir         string
 	// Binds are mounted in order, after /proc, /dev and /sys.
 	Binds []initBind `json:",omitempty"`
-	// Layer, when set, is the ephemeral layer's folder (lower, upper,
-	// work, merged), made by Run outside the SOCK: the run chroots into
-	// an overlay of the SOCK instead of the SOCK itself.
-	Layer string `json:",omitempty"`
+	// Ephemeral makes the init enter an overlay of the SOCK whose
+	// writable layer is a tmpfs of its own mount namespace.
+	Ephemeral bool `json:",omitempty"`
 	// Script, when set, makes the init write Body to a temporary file
 	// inside the SOCK and append its name and Args to Argv, as rpm does.
 	Script *scriptJob

@@ -37,8 +37,8 @@ func setupRoot(cfg *initConfig) ([]string, error) {
 		}
 	}
 	root := cfg.Root
-	if cfg.Layer != "" {
-		merged, err := mountLayer(root, cfg.Layer, cfg.Rootless)
+	if cfg.Ephemeral {
+		merged, err := mountLayer(root, cfg.Rootless)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +72,7 @@ func setupRoot(cfg *initConfig) ([]string, error) {
 		return nil, err
 	}
 	for _, b := range cfg.Binds {
-		if cfg.Layer != "" || b.underDev() {
+		if cfg.Ephemeral || b.underDev() {
 			// Made in the upper layer or in the tmpfs /dev, both of
 			// which vanish with the run: nothing to undo.
 			if _, err := makeMountPoint(root, b.Dest, b.Dir); err != nil {
@@ -165,19 +165,43 @@ func setAttr(p string, attr uint64, flag uintptr) error {
 	return remountWith(fdPath(fd), flag)
 }
 
-// mountLayer mounts an overlayfs with root as its lower layer and the
-// upper and work directories in layer (made by Run, outside the SOCK),
-// and returns where it is mounted. Root is first bound to layer/lower and
-// every path is given relative to layer, so that no comma or colon in
-// the SOCK's path can be read as an overlay option.
-func mountLayer(root, layer string, rootless bool) (string, error) {
-	if err := os.Chdir(layer); err != nil {
+// mountLayer mounts an overlayfs with root as its lower layer and its
+// upper and work directories on a tmpfs, and returns where it is
+// mounted. The tmpfs is mounted over root itself, in the init's own
+// mount namespace (the host sees nothing), after root was opened: the
+// lower layer is given as that descriptor, so that no comma or colon in
+// the SOCK's path can be read as an overlay option. Nothing of the run
+// touches a disk: when the namespace dies, even by kill -9 of sock run,
+// the layer is gone with it.
+func mountLayer(root string, rootless bool) (string, error) {
+	lower, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("ephemeral layer: open the SOCK: %w", err)
+	}
+	defer unix.Close(lower)
+	var st unix.Stat_t
+	if err := unix.Fstat(lower, &st); err != nil {
 		return "", fmt.Errorf("ephemeral layer: %w", err)
 	}
-	if err := unix.Mount(root, "lower", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return "", fmt.Errorf("ephemeral layer: bind the SOCK: %w", err)
+	if err := unix.Mount("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755"); err != nil {
+		return "", fmt.Errorf("ephemeral layer: mount a tmpfs: %w", err)
 	}
-	opts := "lowerdir=lower,upperdir=upper,workdir=work"
+	if err := os.Chdir(root); err != nil {
+		return "", fmt.Errorf("ephemeral layer: %w", err)
+	}
+	for _, d := range []string{"upper", "work", "merged"} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return "", fmt.Errorf("ephemeral layer: %w", err)
+		}
+	}
+	// The merged root takes the upper root's owner and mode: the SOCK's.
+	if err := os.Chmod("upper", os.FileMode(st.Mode&0o777)); err != nil {
+		return "", fmt.Errorf("ephemeral layer: %w", err)
+	}
+	if err := os.Lchown("upper", int(st.Uid), int(st.Gid)); err != nil && !rootless {
+		return "", fmt.Errorf("ephemeral layer: %w", err)
+	}
+	opts := "lowerdir=" + fdPath(lower) + ",upperdir=upper,workdir=work"
 	if rootless {
 		// trusted.* xattrs are root's alone; in a user namespace overlayfs
 		// keeps its whiteouts and opaque marks in user.* ones instead.
@@ -186,11 +210,11 @@ func mountLayer(root, layer string, rootless bool) (string, error) {
 	if err := unix.Mount("overlay", "merged", "overlay", 0, opts); err != nil {
 		why := "--ephemeral needs overlayfs"
 		if rootless {
-			why += " in an unprivileged user namespace (Linux 5.11 or later, and upper and work directories on a filesystem that supports user xattrs; try TMPDIR on another filesystem, or run as root)"
+			why += " in an unprivileged user namespace, with user xattrs on tmpfs (Linux 6.6 or later; or run as root)"
 		}
-		return "", fmt.Errorf("%s: mount overlay on %s: %w", why, filepath.Join(layer, "merged"), err)
+		return "", fmt.Errorf("%s: mount overlay: %w", why, err)
 	}
-	return filepath.Join(layer, "merged"), nil
+	return filepath.Join(root, "merged"), nil
 }
 
 // mountBind binds b.Host at b.Dest inside root. The mount point is

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -37,9 +36,10 @@ type Options struct {
 	// Binds are host paths mounted into the SOCK for the run, in order.
 	Binds []Bind
 	// Ephemeral runs the command on a throwaway writable layer over the
-	// SOCK (overlayfs; its upper layer in a temporary folder under
-	// os.TempDir, removed afterwards), so that the SOCK itself is left
-	// exactly as it was and many runs can share one SOCK at once.
+	// SOCK (overlayfs; its upper layer on a tmpfs of the run's own mount
+	// namespace, so in memory), so that the SOCK itself is left exactly
+	// as it was, many runs can share one SOCK at once, and nothing of
+	// the run is ever on disk, even when its caller is killed.
 	Ephemeral bool
 	// HostNetwork runs the command in the host's network namespace.
 	// Otherwise it gets a network namespace of its own with loopback
@@ -186,12 +186,7 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	cfg.Rootless = os.Geteuid() != 0
 
 	if opts.Ephemeral {
-		layer, err := makeLayer()
-		if err != nil {
-			return Result{}, &EnterError{Root: root, Err: err}
-		}
-		defer removeLayer(layer, opts.Logger)
-		cfg.Layer = layer
+		cfg.Ephemeral = true
 	} else {
 		before, statErr := os.Stat(abs)
 		created, err := prepareMountPoints(abs)
@@ -369,41 +364,4 @@ func readStatus(r io.Reader) (initStatus, error) {
 		return st, fmt.Errorf("read sandbox report: %w", err)
 	}
 	return st, nil
-}
-
-// makeLayer makes the folder of an ephemeral layer under os.TempDir:
-// lower (where the init binds the SOCK), upper and work (overlayfs wants
-// both on one filesystem) and merged (the chroot).
-func makeLayer() (string, error) {
-	dir, err := os.MkdirTemp("", "sock-ephemeral-")
-	if err != nil {
-		return "", fmt.Errorf("ephemeral layer: %w", err)
-	}
-	for _, d := range []string{"lower", "upper", "work", "merged"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			os.RemoveAll(dir)
-			return "", fmt.Errorf("ephemeral layer: %w", err)
-		}
-	}
-	return dir, nil
-}
-
-// removeLayer deletes an ephemeral layer once its mount namespace is
-// gone. overlayfs leaves work/work mode 0, and the command may have left
-// read-only directories in upper: without root (no CAP_DAC_OVERRIDE),
-// they are opened up before the removal is tried again.
-func removeLayer(dir string, log *slog.Logger) {
-	err := os.RemoveAll(dir)
-	if err != nil {
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if d != nil && d.IsDir() {
-				os.Chmod(p, 0o700)
-			}
-			return nil
-		})
-		err = os.RemoveAll(dir)
-	}
-	if err != nil && log != nil {
-		log.Warn("sandbox: remove ephemeral layer: "+err.Error(), "dir", dir)
-	}
 }
