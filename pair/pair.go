@@ -104,9 +104,13 @@ func Build(ctx context.Context, foot *toe.Foot, dir string, opts Options) (strin
 		if err := checkRPMCompression(opts.Compression); err != nil {
 			return "", err
 		}
-	case FormatDeb, FormatAPK, FormatArchLinux:
+	case FormatDeb, FormatAPK, FormatArchLinux, FormatTar:
+	case FormatOCI, FormatOCIArchive:
+		if _, err := checkImageCompression(opts.Compression); err != nil {
+			return "", err
+		}
 	default:
-		return "", fmt.Errorf("format %q: want rpm, deb, apk or archlinux", opts.Format)
+		return "", fmt.Errorf("format %q: want rpm, deb, apk, archlinux, oci, oci-archive or tar", opts.Format)
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -132,14 +136,18 @@ func Build(ctx context.Context, foot *toe.Foot, dir string, opts Options) (strin
 	if err != nil {
 		return "", err
 	}
-	tr.addMknods(foot)
-	if tr.hardLinks > 0 {
-		log.Warn("pair: hard links are packaged as copies", "names", tr.hardLinks)
+	if err := tr.addMknods(foot); err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("create output folder: %w", err)
 	}
-	if opts.Format == FormatRPM {
+	switch opts.Format {
+	case FormatOCI, FormatOCIArchive:
+		return writeOCI(ctx, foot, tr, opts, log)
+	case FormatTar:
+		return writeTar(ctx, foot, tr, opts, log)
+	case FormatRPM:
 		return writeRPM(ctx, foot, tr, opts)
 	}
 	return writeNfpm(ctx, foot, tr, opts)

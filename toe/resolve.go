@@ -442,6 +442,7 @@ func (r *resolver) check(n *nail) {
 			file.Mode = 0o644
 		}
 	}
+	r.checkImage(n)
 	for i := range f.Hooks {
 		at, h := fmt.Sprintf("hook#%d", i), &f.Hooks[i]
 		missing(at, "hook", "name", "run")
@@ -543,5 +544,6 @@ func (r *resolver) merge() *Foot {
 	return &Foot{
 		Rpms: rpms.out, Pins: pins.out, Repos: repos.out, Groups: groups.out, Users: users.out,
 		Mknods: mknods.out, Symlinks: symlinks.out, Files: files.out, Hooks: hooks.out,
+		Image: r.mergeImage(),
 	}
 }

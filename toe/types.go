@@ -35,6 +35,7 @@ type Foot struct {
 	Symlinks    []Symlink         `toml:"symlink,omitempty" json:"symlink,omitempty"`
 	Files       []File            `toml:"file,omitempty" json:"file,omitempty"`
 	Hooks       []Hook            `toml:"hook,omitempty" json:"hook,omitempty"`
+	Image       *Image            `toml:"image,omitempty" json:"image,omitempty"`
 }
 
 // WeakDepsOn reports whether weak dependencies are installed (default true).
