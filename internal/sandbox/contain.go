@@ -260,6 +260,12 @@ type Containment struct {
 	Capabilities []string `json:"capabilities"`
 	Seccomp      bool     `json:"seccomp"`
 	NoNewPrivs   bool     `json:"no_new_privs"`
+	// IDs, without root, is how ids are mapped: "subids" (0 is you, 1 to
+	// N your subordinate ids, through newuidmap: chown to other ids works
+	// and is recorded) or "single" (only you, as 0: chown to another id
+	// fails); IDsWhy says why not subids.
+	IDs    string `json:"ids,omitempty"`
+	IDsWhy string `json:"ids_why,omitempty"`
 }
 
 // Contained describes the containment Run gives with these options here.
@@ -267,6 +273,14 @@ func Contained(opts Options) Containment {
 	c := Containment{Method: "root", Network: "none", Capabilities: KeptCapabilities, Seccomp: true, NoNewPrivs: true}
 	if os.Geteuid() != 0 {
 		c.Method = "userns"
+		c.IDs = "subids"
+		if rootlessSubIDs() == nil {
+			c.IDs = "single"
+			_, c.IDsWhy = hostSubIDs()
+			if subIDFailed.Load() {
+				c.IDsWhy = "newuidmap or newgidmap refused the subordinate ids"
+			}
+		}
 	}
 	if opts.HostNetwork {
 		c.Network = "host"

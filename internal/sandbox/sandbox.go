@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -60,6 +61,10 @@ type Result struct {
 	Signal syscall.Signal
 	// Duration is the wall time from start to exit.
 	Duration time.Duration
+	// Owners are the paths the command left to ids other than root,
+	// given back to the calling user on disk (rootless with subordinate
+	// ids, not ephemeral): the caller records them, in a manifest say.
+	Owners []OwnerChange
 }
 
 // EnterError means the SOCK could not be entered: no namespaces, a mount or
@@ -143,6 +148,10 @@ var (
 // policies all can forbid user namespaces.
 func probe() error {
 	cmd, cfgW, statusR, err := startInit(context.Background(), &initConfig{Probe: true}, Options{})
+	var se *subIDError
+	if errors.As(err, &se) {
+		cmd, cfgW, statusR, err = startInit(context.Background(), &initConfig{Probe: true}, Options{})
+	}
 	if err != nil {
 		return explainNS(err)
 	}
@@ -150,8 +159,12 @@ func probe() error {
 	cfgW.Close()
 	st, rerr := readStatus(statusR)
 	statusR.Close()
-	if err := cmd.Wait(); err != nil || werr != nil || rerr != nil {
+	err = cmd.Wait()
+	if st.Done && st.Err == "" && (err != nil || werr != nil || rerr != nil) {
 		return explainNS(errors.Join(err, werr, rerr))
+	}
+	if !st.Done {
+		return explainNS(errors.Join(err, werr, rerr, errors.New("no report")))
 	}
 	if st.Err != "" {
 		// The namespaces were made; the init names the layer refused.
@@ -224,6 +237,13 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 
 	start := time.Now()
 	cmd, cfgW, statusR, err := startInit(ctx, cfg, opts)
+	var se *subIDError
+	if errors.As(err, &se) {
+		if opts.Logger != nil {
+			opts.Logger.Warn("sandbox: subordinate ids refused, mapping your own id only: " + se.Error())
+		}
+		cmd, cfgW, statusR, err = startInit(ctx, cfg, opts)
+	}
 	if err != nil {
 		return Result{}, &EnterError{Root: root, Err: explainNS(err)}
 	}
@@ -232,7 +252,7 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	st, rerr := readStatus(statusR)
 	statusR.Close()
 	waitErr := cmd.Wait()
-	res := Result{Duration: time.Since(start)}
+	res := Result{Duration: time.Since(start), Owners: st.Owners}
 	if opts.Logger != nil {
 		opts.Logger.Debug("sandbox: ran", "root", abs, "argv", cfg.Argv, "duration", res.Duration)
 		for _, w := range st.Warnings {
@@ -331,11 +351,26 @@ func startInit(ctx context.Context, cfg *initConfig, opts Options) (*exec.Cmd, *
 	if !cfg.HostNetwork {
 		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET
 	}
+	sub := rootlessSubIDs()
 	if os.Geteuid() != 0 {
 		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER
-		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
-		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = false
+		cfg.IDs = 1
+		if sub == nil {
+			cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+			cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+			cmd.SysProcAttr.GidMappingsEnableSetgroups = false
+		} else {
+			// newuidmap and newgidmap write the maps once the init
+			// exists; it waits for its config, sent after. Until then
+			// its uid is unmapped, and an exec as an unmapped uid drops
+			// every capability of the namespace: carried over as
+			// ambient ones, they survive it (contain clears them).
+			for c := uintptr(0); c <= lastCap(); c++ {
+				cmd.SysProcAttr.AmbientCaps = append(cmd.SysProcAttr.AmbientCaps, c)
+			}
+			cfg.IDs = sub.size()
+			cfg.Reclaim = !cfg.Ephemeral
+		}
 	}
 	// Killing the init kills every process of its PID namespace.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGKILL) }
@@ -343,12 +378,42 @@ func startInit(ctx context.Context, cfg *initConfig, opts Options) (*exec.Cmd, *
 	err = cmd.Start()
 	cfgR.Close()
 	statusW.Close()
+	if err == nil && sub != nil && os.Geteuid() != 0 {
+		if err = sub.writeMaps(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			// From now on this process maps the caller alone.
+			subIDFailed.Store(true)
+			cfgW.Close()
+			statusR.Close()
+			return nil, nil, nil, &subIDError{err}
+		}
+	}
 	if err != nil {
 		cfgW.Close()
 		statusR.Close()
 		return nil, nil, nil, err
 	}
 	return cmd, cfgW, statusR, nil
+}
+
+// subIDError is newuidmap or newgidmap failing.
+type subIDError struct{ err error }
+
+func (e *subIDError) Error() string { return "map subordinate ids: " + e.err.Error() }
+func (e *subIDError) Unwrap() error { return e.err }
+
+// subIDFailed is set once the host refused the subordinate ids.
+var subIDFailed atomic.Bool
+
+// rootlessSubIDs is the subordinate id map a rootless run uses, nil for
+// the caller's own id only.
+func rootlessSubIDs() *subIDMap {
+	if os.Geteuid() == 0 || subIDFailed.Load() || os.Getenv("SOCK_NO_SUBIDS") == "1" {
+		return nil
+	}
+	m, _ := hostSubIDs()
+	return m
 }
 
 func readStatus(r io.Reader) (initStatus, error) {
