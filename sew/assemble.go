@@ -172,6 +172,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
+	sc.manifest = mf
 	tx := &install{
 		ctx: ctx, dir: dir, root: root, plan: plan, opts: opts, manifest: mf,
 		groups: groups, users: users, now: now, summary: s, scripts: sc,

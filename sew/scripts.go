@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/sandbox"
 	"github.com/sock-project/sock/toe"
@@ -60,6 +63,9 @@ type scriptRunner struct {
 	installed []*trigPkg
 	// next is the package between its %pre and its %post.
 	next *trigPkg
+	// manifest, in a rootless sew, gets what scriptlets and hooks gave to
+	// other owners (sandbox.Result.Owners).
+	manifest *manifest.Manifest
 }
 
 func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scriptRunner, error) {
@@ -94,6 +100,46 @@ func (r *scriptRunner) env(extra ...string) []string {
 		env = append(env, "SOURCE_DATE_EPOCH="+strconv.FormatInt(r.opts.SourceDateEpoch, 10))
 	}
 	return append(env, extra...)
+}
+
+// record puts into the manifest what a scriptlet or hook of a rootless
+// sew left to other owners: the sandbox gave those paths back to the
+// user on disk, and a root build would have them as the scriptlet made
+// them. An entry the packages wrote keeps its other fields.
+func (r *scriptRunner) record(owners []sandbox.OwnerChange) {
+	if r.manifest == nil {
+		return
+	}
+	for _, c := range owners {
+		e, ok := r.manifest.Get(c.Path)
+		if !ok {
+			e = manifest.Entry{Path: c.Path, Type: manifestType(c.Mode)}
+		}
+		e.UID, e.GID, e.User, e.Group = c.UID, c.GID, c.User, c.Group
+		if e.Type != manifest.TypeSymlink {
+			e.Mode = manifest.Mode(c.Mode & 0o7777)
+		}
+		r.manifest.Set(e)
+	}
+}
+
+// manifestType is the manifest's name for the file type in st_mode.
+func manifestType(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return manifest.TypeDir
+	case unix.S_IFLNK:
+		return manifest.TypeSymlink
+	case unix.S_IFCHR:
+		return manifest.TypeChar
+	case unix.S_IFBLK:
+		return manifest.TypeBlock
+	case unix.S_IFIFO:
+		return manifest.TypeFIFO
+	case unix.S_IFSOCK:
+		return manifest.TypeSocket
+	}
+	return manifest.TypeFile
 }
 
 // running reports whether scriptlets run at all in this sew.
@@ -154,6 +200,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	}
 	s.Macros["_dbpath"] = targetDBPath(r.dir)
 	res, err := sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Env: r.env(), Logger: r.opts.Log})
+	r.record(res.Owners)
 	rep.ExitCode, rep.Seconds, rep.Output = res.ExitCode, res.Duration.Seconds(), string(res.Output)
 	rep.Status = "ok"
 	if err != nil {
@@ -287,6 +334,7 @@ func (r *scriptRunner) hooks(ctx context.Context) error {
 					HostNetwork: h.Network,
 					Stdout:      out, Stderr: out, Logger: r.opts.Log,
 				})
+				r.record(res.Owners)
 				return res.ExitCode, err
 			}); err != nil {
 				return err
