@@ -31,6 +31,15 @@
 // of a file owned by an id the namespace does not map fails
 // (EOVERFLOW): fine for a SOCK built by the same user.
 //
+// Without root, when the host grants the caller subordinate ids
+// (/etc/subuid, /etc/subgid) and has newuidmap and newgidmap, the user
+// namespace maps 0 to the caller and 1..65536 to those ids (subids.go):
+// Options.User may then name any user of the SOCK, and after the
+// command the init gives every path of the SOCK owned by another id
+// back to the caller and reports it (Result.Owners) for the caller's
+// manifest. Otherwise only the caller is mapped, as 0. Contained says
+// which, for reports.
+//
 // RunScriptlet runs one package scriptlet as rpm's lib/rpmscript.c does.
 // <lua> scriptlets run in an embedded gopher-lua inside the chrooted
 // init, with the parts of rpm's posix and rpm modules that distribution
