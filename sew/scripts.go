@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/sandbox"
@@ -103,43 +101,11 @@ func (r *scriptRunner) env(extra ...string) []string {
 }
 
 // record puts into the manifest what a scriptlet or hook of a rootless
-// sew left to other owners: the sandbox gave those paths back to the
-// user on disk, and a root build would have them as the scriptlet made
-// them. An entry the packages wrote keeps its other fields.
+// sew left to other owners (sandbox.RecordOwners).
 func (r *scriptRunner) record(owners []sandbox.OwnerChange) {
-	if r.manifest == nil {
-		return
+	if r.manifest != nil {
+		sandbox.RecordOwners(r.manifest, owners)
 	}
-	for _, c := range owners {
-		e, ok := r.manifest.Get(c.Path)
-		if !ok {
-			e = manifest.Entry{Path: c.Path, Type: manifestType(c.Mode)}
-		}
-		e.UID, e.GID, e.User, e.Group = c.UID, c.GID, c.User, c.Group
-		if e.Type != manifest.TypeSymlink {
-			e.Mode = manifest.Mode(c.Mode & 0o7777)
-		}
-		r.manifest.Set(e)
-	}
-}
-
-// manifestType is the manifest's name for the file type in st_mode.
-func manifestType(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return manifest.TypeDir
-	case unix.S_IFLNK:
-		return manifest.TypeSymlink
-	case unix.S_IFCHR:
-		return manifest.TypeChar
-	case unix.S_IFBLK:
-		return manifest.TypeBlock
-	case unix.S_IFIFO:
-		return manifest.TypeFIFO
-	case unix.S_IFSOCK:
-		return manifest.TypeSocket
-	}
-	return manifest.TypeFile
 }
 
 // running reports whether scriptlets run at all in this sew.

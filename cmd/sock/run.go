@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/sandbox"
 )
 
@@ -67,7 +68,11 @@ CMD runs as --user (a name or number, looked up in the SOCK's own
 /etc/passwd and /etc/group, never the host's; root by default), in /,
 with a clean environment: PATH=/usr/sbin:/usr/bin:/sbin:/bin, HOME from
 the user's entry, and each --env. It reads sock's stdin and writes to
-its stdout and stderr. Without root, only root can be used inside.
+its stdout and stderr. Without root, --user other than root needs
+subordinate ids (/etc/subuid and /etc/subgid ranges for you, and
+newuidmap/newgidmap, Debian's uidmap); the paths CMD leaves to other
+ids are given back to you on disk and recorded in the SOCK's manifest
+(.sock/manifest.json), as sew records scriptlets'.
 
 A /dev/pts of its own (a new devpts instance, /dev/ptmx linked to it)
 lets programs that need a pty work. Each --bind HOST:DEST mounts a host
@@ -132,6 +137,18 @@ could not be entered (no namespaces, a mount or chroot failed), 130 or
 				Stderr:      stderr,
 				Logger:      g.logger(stderr),
 			})
+			if len(res.Owners) > 0 {
+				// Without root, what CMD gave to other ids went back to
+				// you on disk; the SOCK's manifest keeps the truth.
+				m, merr := manifest.Load(f.root)
+				if merr == nil {
+					sandbox.RecordOwners(m, res.Owners)
+					merr = m.Save(f.root)
+				}
+				if merr != nil {
+					fmt.Fprintf(stderr, "sock: record owners CMD set: %v\n", merr)
+				}
+			}
 			select {
 			case s := <-sigs:
 				sig := s.(syscall.Signal)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sock-project/sock/internal/manifest"
 )
 
 // idRange is one line of /etc/subuid or /etc/subgid: count ids from start.
@@ -197,4 +199,42 @@ func reclaimOwners() ([]OwnerChange, error) {
 		err = nil
 	}
 	return out, err
+}
+
+// RecordOwners puts into m what a run left to other owners (Result.Owners
+// of a rootless run with subordinate ids): the sandbox gave those paths
+// back to the caller on disk, and a root build would have them as the
+// command made them. An entry m has already (a package's file) keeps its
+// other fields.
+func RecordOwners(m *manifest.Manifest, owners []OwnerChange) {
+	for _, c := range owners {
+		e, ok := m.Get(c.Path)
+		if !ok {
+			e = manifest.Entry{Path: c.Path, Type: manifestType(c.Mode)}
+		}
+		e.UID, e.GID, e.User, e.Group = c.UID, c.GID, c.User, c.Group
+		if e.Type != manifest.TypeSymlink {
+			e.Mode = manifest.Mode(c.Mode & 0o7777)
+		}
+		m.Set(e)
+	}
+}
+
+// manifestType is the manifest's name for the file type in st_mode.
+func manifestType(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return manifest.TypeDir
+	case unix.S_IFLNK:
+		return manifest.TypeSymlink
+	case unix.S_IFCHR:
+		return manifest.TypeChar
+	case unix.S_IFBLK:
+		return manifest.TypeBlock
+	case unix.S_IFIFO:
+		return manifest.TypeFIFO
+	case unix.S_IFSOCK:
+		return manifest.TypeSocket
+	}
+	return manifest.TypeFile
 }
