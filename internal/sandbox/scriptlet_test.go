@@ -365,3 +365,37 @@ chown -h 600:10 /var/lib/own/link
 		t.Errorf("owners reported (-want +got):\n%s", diff)
 	}
 }
+
+// TestRunReclaimSkipsBinds: the owners given back after a rootless run
+// are the SOCK's own; a bound host folder, even on the SOCK's own
+// filesystem, is left as the command made it.
+func TestRunReclaimSkipsBinds(t *testing.T) {
+	if os.Geteuid() == 0 || rootlessSubIDs() == nil {
+		t.Skip("rootless with subordinate ids only")
+	}
+	root := newSock(t)
+	needSandbox(t, root)
+	os.Symlink("busybox", filepath.Join(root, "bin", "chown"))
+	host := filepath.Join(filepath.Dir(root), "host")
+	if err := os.Mkdir(host, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, _, stderr, err := run(t, root, Options{Binds: []Bind{{Host: host, Dest: "/mnt/h"}}}, "sh", "-c", "touch /mnt/h/f /made && chown 5:5 /mnt/h/f /made")
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("exit %d, %v: %s", res.ExitCode, err, stderr)
+	}
+	var got []string
+	for _, c := range res.Owners {
+		got = append(got, c.Path)
+	}
+	if diff := cmp.Diff([]string{"/made"}, got); diff != "" {
+		t.Errorf("owners given back (-want +got):\n%s", diff)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(filepath.Join(host, "f"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if int(st.Uid) == os.Getuid() {
+		t.Errorf("the bound host file was given back to the caller: the walk entered the bind")
+	}
+}

@@ -137,13 +137,19 @@ type OwnerChange struct {
 }
 
 // reclaimOwners walks the SOCK (from "/", inside the init, after the
-// command) on its own filesystem only, and gives every entry owned by
+// command) on its own mount only, and gives every entry owned by
 // another id than 0 back to 0, its mode kept (chown clears setuid and
-// setgid), reporting each.
+// setgid), reporting each. Mounts are told by their mount id, not the
+// device: a bind of a host folder from the SOCK's own filesystem is not
+// the SOCK's, and is never touched.
 func reclaimOwners() ([]OwnerChange, error) {
-	var rootSt unix.Stat_t
-	if err := unix.Lstat("/", &rootSt); err != nil {
+	const mask = unix.STATX_BASIC_STATS | unix.STATX_MNT_ID
+	var rootSt unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, "/", unix.AT_SYMLINK_NOFOLLOW, mask, &rootSt); err != nil {
 		return nil, err
+	}
+	if rootSt.Mask&unix.STATX_MNT_ID == 0 {
+		return nil, errors.New("statx gives no mount id (Linux 5.8 or later needed)")
 	}
 	users, _ := readPasswd("/etc/passwd")
 	groups, _ := readGroup("/etc/group")
@@ -155,11 +161,12 @@ func reclaimOwners() ([]OwnerChange, error) {
 			}
 			return nil
 		}
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
+		var sx unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, mask, &sx); err != nil {
 			return nil
 		}
-		if st.Dev != rootSt.Dev {
+		st := struct{ Mode, Uid, Gid uint32 }{uint32(sx.Mode), sx.Uid, sx.Gid}
+		if sx.Mnt_id != rootSt.Mnt_id {
 			// /proc, /dev, /sys, binds: not the SOCK's tree.
 			if d.IsDir() {
 				return filepath.SkipDir
