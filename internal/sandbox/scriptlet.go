@@ -78,6 +78,9 @@ type ScriptletResult struct {
 	// scriptlet that raised an error gives 1.
 	ExitCode int
 	Duration time.Duration
+	// Owners are what the scriptlet left to other ids than root,
+	// rootless with subordinate ids (see Result.Owners).
+	Owners []OwnerChange
 }
 
 // ScriptletError is a scriptlet that ran and failed. Whether that stops
@@ -146,7 +149,7 @@ func RunScriptlet(ctx context.Context, root string, s Scriptlet, opts Options) (
 		runOpts.Stdin = strings.NewReader(strings.Join(s.Files, "\n") + "\n")
 	}
 	res, err := enter(ctx, root, cfg, runOpts)
-	sr := ScriptletResult{Output: out.Bytes(), ExitCode: res.ExitCode, Duration: res.Duration}
+	sr := ScriptletResult{Output: out.Bytes(), ExitCode: res.ExitCode, Duration: res.Duration, Owners: res.Owners}
 	var le *luaError
 	switch {
 	case errors.As(err, &le):
