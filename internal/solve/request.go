@@ -97,12 +97,12 @@ const (
 // required, recommended or supplemented by By for capability Dep.
 type Reason struct {
 	Kind ReasonKind
-	Job  string       // for Requested: the job as the user wrote it
-	Form Form         // for Requested: how the job matched
+	Job  string // for Requested: the job as the user wrote it
+	Form Form   // for Requested: how the job matched
 	// Group is, for Requested, the comps group the job came from.
 	Group string
-	By   *yum.Package // for the others: the package whose dependency pulled it in
-	Dep  string       // the capability that dependency names
+	By    *yum.Package // for the others: the package whose dependency pulled it in
+	Dep   string       // the capability that dependency names
 }
 
 func (r Reason) String() string {
