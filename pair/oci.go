@@ -134,7 +134,7 @@ func writeOCI(ctx context.Context, foot *toe.Foot, tr *tree, opts Options, log *
 		return "", err
 	}
 	if st.devices > 0 {
-		log.Info("pair: device nodes left out of the image: container runtimes create /dev", "nodes", st.devices)
+		log.Warn("pair: device nodes left out of the image: container runtimes create /dev", "nodes", st.devices)
 	}
 	created := opts.buildTime()
 	config := v1.Image{
