@@ -255,6 +255,20 @@ func TestOCIRefusals(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(keep, "precious")); err != nil {
 		t.Errorf("the folder was touched: %v", err)
 	}
+
+	// A name a runtime would read as a whiteout is refused, not
+	// silently dropped by whoever unpacks the layer.
+	if err := os.WriteFile(filepath.Join(dir, "etc", ".wh.passwd"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = t.TempDir()
+	_, err = Build(context.Background(), fakeFoot(), dir, Options{Format: FormatOCI, OutDir: out})
+	if want := "/etc/.wh.passwd: a name starting with .wh. is a whiteout in an OCI layer and cannot be packaged"; err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("output folder not empty: %v", ents)
+	}
 }
 
 // TestOCIRootlessHelper is the half of TestOCIRootlessEqualsRoot that
