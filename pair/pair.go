@@ -138,9 +138,8 @@ func Build(ctx context.Context, foot *toe.Foot, dir string, opts Options) (strin
 	if err != nil {
 		return "", err
 	}
-	tr.addMknods(foot)
-	if tr.hardLinks > 0 && !imageFormat(opts.Format) {
-		log.Warn("pair: hard links are packaged as copies", "names", tr.hardLinks)
+	if err := tr.addMknods(foot); err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("create output folder: %w", err)

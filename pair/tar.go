@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
 
 	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/payload"
@@ -51,7 +50,13 @@ func writeTree(ctx context.Context, w io.Writer, tr *tree, o tarOptions) (treeSt
 	type inode struct{ dev, ino uint64 }
 	first := map[inode]string{}
 	buf := make([]byte, 1<<20)
-	for _, n := range tr.nodes {
+	root, err := openRoot(tr.dir)
+	if err != nil {
+		return st, err
+	}
+	defer root.Close()
+	for i := range tr.nodes {
+		n := &tr.nodes[i]
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
@@ -105,12 +110,8 @@ func writeTree(ctx context.Context, w io.Writer, tr *tree, o tarOptions) (treeSt
 				}
 				h.PAXRecords = map[string]string{"SCHILY.xattr." + capXattr: string(b)}
 			}
-			var sys unix.Stat_t
-			if err := unix.Lstat(n.host, &sys); err != nil {
-				return st, fmt.Errorf("stat %s: %w", n.host, err)
-			}
-			if sys.Nlink > 1 {
-				id := inode{uint64(sys.Dev), sys.Ino}
+			if n.nlink > 1 {
+				id := inode{n.dev, n.ino}
 				if target, ok := first[id]; ok {
 					// A hard link carries no body and no metadata of
 					// its own: the first name has them.
@@ -127,7 +128,7 @@ func writeTree(ctx context.Context, w io.Writer, tr *tree, o tarOptions) (treeSt
 			return st, fmt.Errorf("write %s: %w", n.Path, err)
 		}
 		if h.Typeflag == tar.TypeReg && h.Size > 0 {
-			if err := copyBody(tw, n, buf); err != nil {
+			if err := copyBody(root, n, tw, buf); err != nil {
 				return st, err
 			}
 		}
@@ -137,23 +138,6 @@ func writeTree(ctx context.Context, w io.Writer, tr *tree, o tarOptions) (treeSt
 		return st, fmt.Errorf("finish tar: %w", err)
 	}
 	return st, nil
-}
-
-// copyBody copies exactly the size collect saw; a file that changed
-// since is an error, not a short or corrupt archive.
-func copyBody(w io.Writer, n node, buf []byte) error {
-	f, err := os.Open(n.host)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", n.host, err)
-	}
-	defer f.Close()
-	if _, err := io.CopyBuffer(w, io.LimitReader(f, n.Size), buf); err != nil {
-		return fmt.Errorf("read %s: %w", n.host, err)
-	}
-	if m, _ := f.Read(buf[:1]); m > 0 {
-		return fmt.Errorf("read %s: it grew while being packaged", n.host)
-	}
-	return nil
 }
 
 // writeTar writes the SOCK at / as one plain tarball, device nodes

@@ -46,8 +46,13 @@ func (e *NotOursError) Error() string {
 // Hint suggests the flag.
 func (e *NotOursError) Hint() string { return "pass --force to build into it anyway" }
 
-// lock is an exclusive flock on DIR/.sock/lock, held for the whole sew.
-type lock struct{ f *os.File }
+// lock is an exclusive flock on DIR/.sock/lock, held for the whole sew,
+// with the mode DIR gets back once complete (dirmode.go).
+type lock struct {
+	f    *os.File
+	dir  string
+	mode os.FileMode
+}
 
 // prepare checks that dir may be built into, creates it and its state
 // folder, and takes the lock. With wait it blocks until another sew is
@@ -57,6 +62,10 @@ type lock struct{ f *os.File }
 // kill gives what an uninterrupted run gives; a foreign directory built
 // into with --force is left as it is.
 func prepare(dir string, force, wait bool) (*lock, error) {
+	if err := checkDirModes(dir); err != nil {
+		return nil, err
+	}
+	_, statErr := os.Lstat(dir)
 	ours, err := isOurs(dir)
 	if err != nil {
 		return nil, err
@@ -82,7 +91,11 @@ func prepare(dir string, force, wait bool) (*lock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	l := &lock{f}
+	l := &lock{f: f, dir: dir}
+	if l.mode, err = closeDir(dir, statErr == nil, ours); err != nil {
+		l.release()
+		return nil, err
+	}
 	if ours {
 		if err := empty(dir); err != nil {
 			l.release()
@@ -135,6 +148,9 @@ func empty(dir string) error {
 }
 
 func (l *lock) release() {
+	if l != nil && l.mode != 0 {
+		reopenDir(l.dir, l.mode)
+	}
 	if l != nil && l.f != nil {
 		unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
 		l.f.Close()

@@ -32,7 +32,11 @@ type PlanOptions struct {
 	// dependencies; and every requirement of the set must be met inside
 	// it, else the lock is stale and the plan fails.
 	Locked bool
-	Log    *slog.Logger
+	// MaxDownload caps a download whose size the metadata does not
+	// announce (an rpm given by URL, a repomd.xml entry without size);
+	// 0 means yum.DefaultMaxSize.
+	MaxDownload int64
+	Log         *slog.Logger
 }
 
 // Plan is the package transaction a FOOT means: which packages, from
@@ -65,13 +69,17 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	if err != nil {
 		return nil, err
 	}
-	dl := &yum.Downloader{Log: log}
+	dl := &yum.Downloader{Log: log, MaxSize: opts.MaxDownload}
 	md, err := yum.Load(ctx, repos, yum.LoadOptions{CacheDir: opts.CacheDir, Offline: opts.Offline, Downloader: dl, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	log.Info(fmt.Sprintf("sew: loaded %d packages from %d repositories", len(md.Packages), len(md.Repos)))
-	fetcher := &yum.Fetcher{CacheDir: opts.CacheDir, Downloader: dl}
+	fetcher := &yum.Fetcher{CacheDir: opts.CacheDir, Downloader: dl, Downloaders: map[string]*yum.Downloader{}}
+	for _, rm := range md.Repos {
+		// Each repository's packages come at its own minrate and timeout.
+		fetcher.Downloaders[rm.Repo.ID] = rm.Downloader
+	}
 	p := &Plan{Foot: foot, Repos: repos, Metadata: md, Fetcher: fetcher}
 
 	var jobs []solve.Job

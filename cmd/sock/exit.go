@@ -58,6 +58,7 @@ func exitCode(err error) int {
 		ee  envError
 		te  toe.ErrorList
 		te1 toe.Error
+		env interface{ Environment() bool }
 	)
 	switch {
 	case errors.As(err, &re):
@@ -67,6 +68,13 @@ func exitCode(err error) int {
 	case errors.As(err, &ee), errors.Is(err, sew.ErrBusy):
 		return exitEnv
 	case errors.As(err, &use), errors.As(err, &te), errors.As(err, &te1):
+		return exitUser
+	case errors.As(err, &env):
+		// Errors that say whose fault they are (yum.LocationError,
+		// yum.CacheDirError, sew.DirModeError...).
+		if env.Environment() {
+			return exitEnv
+		}
 		return exitUser
 	case isEnvironment(err):
 		return exitEnv
