@@ -537,3 +537,31 @@ func TestTarEntries(t *testing.T) {
 		t.Errorf("tarball entries (-want +got):\n%s", d)
 	}
 }
+
+func TestDefaultTag(t *testing.T) {
+	for _, tc := range []struct{ v, r, want string }{
+		{"1.2", "3.el9", "1.2-3.el9"},
+		{"1.0~rc1", "1", "1.0_rc1-1"},
+		{"2.0^20240101git", "0+local", "2.0_20240101git-0_local"},
+		{".1", "1", "_1-1"},
+	} {
+		if got := defaultTag(&toe.Foot{Version: tc.v, Release: tc.r}); got != tc.want {
+			t.Errorf("defaultTag(%s-%s) = %q, want %q", tc.v, tc.r, got, tc.want)
+		}
+	}
+}
+
+func TestOCIArch(t *testing.T) {
+	for rpmArch, want := range map[string]string{
+		"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7hl": "arm/v7", "ppc64le": "ppc64le", "s390x": "s390x",
+	} {
+		a, v, err := ociArch(rpmArch)
+		got := a
+		if v != "" {
+			got += "/" + v
+		}
+		if err != nil || got != want {
+			t.Errorf("ociArch(%s) = %s, %v; want %s", rpmArch, got, err, want)
+		}
+	}
+}
