@@ -110,14 +110,14 @@ failure (the SOCK is left resumable: run sew again).`,
 			sum, err := sew.Assemble(cmd.Context(), foot, root, sew.Options{
 				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, Locked: locked, MaxDownload: maxDownload, Log: log},
 				Jobs:        jobs, Force: force, Wait: wait, Scripts: scripts, SourceDateEpoch: sde,
-				Progress: newProgress(stderr),
+				Progress: newProgress(stderr, "sew"),
 			})
 			if err != nil {
 				return err
 			}
 			for _, s := range sum.Scriptlets {
 				if s.Status != "ok" {
-					fmt.Fprintf(stderr, "sew: %s scriptlet of %s %s: %s\n", s.Kind, s.Package, s.Status, s.Reason)
+					reportf(stderr, "sew", "%s scriptlet of %s %s: %s", s.Kind, s.Package, s.Status, s.Reason)
 				}
 			}
 			if asJSON {
