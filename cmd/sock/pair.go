@@ -103,10 +103,6 @@ Exit codes: 0 ok, 1 bad nail or an incomplete SOCK, 2 bad command line,
 				SourceDateEpoch: sde, Log: g.logger(stderr),
 			})
 			if err != nil {
-				var ie *pair.IncompleteError
-				if errors.As(err, &ie) {
-					return userError{err}
-				}
 				return err
 			}
 			fmt.Fprintln(stdout, path)
