@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sock-project/sock/internal/rpmtest"
-	"github.com/sock-project/sock/sew"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // metaNames are file names that glob patterns and shells treat
@@ -36,7 +36,7 @@ func addMetaNames(t *testing.T, dir string) {
 // shell metacharacters in every format and lists each package with its
 // own tool: every name is there, as itself.
 func TestMetaNamesEveryFormat(t *testing.T) {
-	dir := fakeSock(t, sew.StatusComplete)
+	dir := fakeSock(t, sockfs.StatusComplete)
 	addMetaNames(t, dir)
 	list := map[string]func(t *testing.T, p string) string{
 		FormatRPM: func(t *testing.T, p string) string { return rpmQuery(t, "-qpl", p) },

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sock-project/sock/internal/rpmtest"
-	"github.com/sock-project/sock/sew"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // bigSize is the sparse file of TestLargeFile: past 4 GiB, so that the
@@ -42,7 +42,7 @@ func TestLargeFileHelper(t *testing.T) {
 // and runs only with SOCK_TEST_LARGE=1.
 func TestLargeFile(t *testing.T) {
 	rpmtest.NeedTool(t, "rpm")
-	dir := fakeSock(t, sew.StatusComplete)
+	dir := fakeSock(t, sockfs.StatusComplete)
 	big := filepath.Join(dir, "usr/share/big")
 	if err := os.MkdirAll(filepath.Dir(big), 0o755); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestChangedUnderPair(t *testing.T) {
 		}, "/etc/app.conf changed while pair read the SOCK: its size is 8, not 4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := fakeSock(t, sew.StatusComplete)
+			dir := fakeSock(t, sockfs.StatusComplete)
 			tr, err := collect(context.Background(), dir, nil, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
