@@ -167,3 +167,21 @@ func TestDebInstall(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSewImport: pair builds on internal/sockfs for what it reads of a
+// SOCK (state, accounts, .sock) and needs nothing of sew (issue 12).
+func TestNoSewImport(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	out, err := exec.Command(goBin, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "github.com/sock-project/sock/sew" {
+			t.Errorf("pair depends on sew:\n%s", out)
+		}
+	}
+}
