@@ -142,6 +142,15 @@ func TestChangedUnderPair(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "/etc/app.conf changed while pair read the SOCK: it is another file now"},
+		{"swapped and back", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "etc/app.conf")
+			if err := os.Rename(p, p+".x"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(p+".x", p); err != nil {
+				t.Fatal(err)
+			}
+		}, "/etc/app.conf changed while pair read the SOCK: it was written to, renamed or changed since the walk"},
 		{"grown", func(t *testing.T, dir string) {
 			f, err := os.OpenFile(filepath.Join(dir, "etc/app.conf"), os.O_APPEND|os.O_WRONLY, 0)
 			if err != nil {
@@ -158,13 +167,21 @@ func TestChangedUnderPair(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.change(t, dir)
-			out := t.TempDir()
-			_, err = writeRPM(context.Background(), fakeFoot(), tr, Options{OutDir: out, Compression: DefaultCompression, BuildHost: "localhost", SourceDateEpoch: epoch})
-			if err == nil || err.Error() != tc.want {
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-			if ents, _ := os.ReadDir(out); len(ents) != 0 {
-				t.Errorf("output folder not empty: %v", ents)
+			for _, format := range []string{FormatRPM, FormatDeb} {
+				out := t.TempDir()
+				opts := Options{Format: format, OutDir: out, BuildHost: "localhost", SourceDateEpoch: epoch}
+				if format == FormatRPM {
+					opts.Compression = DefaultCompression
+					_, err = writeRPM(context.Background(), fakeFoot(), tr, opts)
+				} else {
+					_, err = writeNfpm(context.Background(), fakeFoot(), tr, opts)
+				}
+				if err == nil || err.Error() != tc.want {
+					t.Fatalf("%s: error %v, want %q", format, err, tc.want)
+				}
+				if ents, _ := os.ReadDir(out); len(ents) != 0 {
+					t.Errorf("%s: output folder not empty: %v", format, ents)
+				}
 			}
 		})
 	}

@@ -39,6 +39,7 @@ type node struct {
 	// What the walk saw of a file on disk, checked again when its body
 	// is read (copyBody, read.go).
 	dev, ino, nlink uint64
+	mtim, ctim      unix.Timespec
 }
 
 // tree is the SOCK to package, sorted by path, with the names its own
@@ -88,7 +89,7 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 			return fmt.Errorf("stat %s: %w", host, err)
 		}
 		n := node{Path: p, Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, MTime: st.Mtim.Sec, host: host,
-			dev: st.Dev, ino: st.Ino, nlink: uint64(st.Nlink)}
+			dev: st.Dev, ino: st.Ino, nlink: uint64(st.Nlink), mtim: st.Mtim, ctim: st.Ctim}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
 			n.Type = manifest.TypeDir
