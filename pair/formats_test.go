@@ -94,7 +94,8 @@ func runOut(t *testing.T, name string, args ...string) string {
 // a bare root with busybox only (no /proc), and finds the SOCK's tree
 // under sock_dir: owners, modes, devices and the host symlink (a deb
 // carries no capabilities and no hard links: those two are left out of
-// the comparison). Then dpkg -r removes the nodes and the host link.
+// the comparison). An upgrade to release 4 keeps them; dpkg -r removes
+// the nodes and the host link.
 func TestDebInstall(t *testing.T) {
 	rpmtest.NeedRoot(t)
 	dpkg := rpmtest.NeedTool(t, "dpkg")
@@ -157,6 +158,29 @@ func TestDebInstall(t *testing.T) {
 	}
 	if l, err := os.Readlink(filepath.Join(host, "etc/init.d/app")); err != nil || l != "/var/deploy/app/usr/bin/app" {
 		t.Errorf("host symlink: %q, %v", l, err)
+	}
+	// Upgrade to release 4: dpkg runs the old prerm with "upgrade", the
+	// new postinst, the old postrm with "upgrade": nodes, owners and the
+	// link stay.
+	foot2 := pairFoot(repo)
+	foot2.Release = "4"
+	pkg2, err := Build(context.Background(), foot2, dir, Options{Format: FormatDeb, OutDir: filepath.Join(top, "out2"), SourceDateEpoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := dpkgIn("-i", pkg2); err != nil {
+		t.Fatalf("dpkg -i release 4: %v\n%s", err, out)
+	}
+	upgraded := rpmtest.Snapshot(t, deployed)
+	for p, n := range upgraded {
+		n.Links, n.Caps = "", ""
+		upgraded[p] = n
+	}
+	if d := cmp.Diff(sewn, upgraded); d != "" {
+		t.Errorf("upgraded SOCK differs from the sewn one (-sewn +upgraded):\n%s", d)
+	}
+	if l, err := os.Readlink(filepath.Join(host, "etc/init.d/app")); err != nil || l != "/var/deploy/app/usr/bin/app" {
+		t.Errorf("host symlink after upgrade: %q, %v", l, err)
 	}
 	if out, err := dpkgIn("-r", "app-sock"); err != nil {
 		t.Fatalf("dpkg -r: %v\n%s", err, out)
