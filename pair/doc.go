@@ -23,6 +23,14 @@
 // neither /proc nor more than POSIX sh and coreutils or busybox
 // (scripts.go).
 //
+// Build also writes the SOCK itself, at / rather than under sock_dir:
+// as an OCI image (writeOCI, oci.go: one gzip layer, a config from the
+// FOOT's [image] table, through the opencontainers image-spec types), as
+// the same image in one tar file, or as a plain tarball (writeTar,
+// tar.go). Both go through writeTree, which keeps numeric owners, modes,
+// capabilities and hard links and clamps times to SourceDateEpoch, so
+// that root and rootless SOCKs give one image digest.
+//
 // Start with Build. The tree is collected by collect (tree.go), the
 // scripts are written by makeScripts (scripts.go), and the package by
 // writeRPM (rpm.go), writeNfpm (nfpm.go), writeOCI or writeTar.

@@ -34,8 +34,9 @@ const DefaultCompression = "zstd:3"
 
 // Options tune Build.
 type Options struct {
-	// Format is FormatRPM (default), FormatDeb, FormatAPK or
-	// FormatArchLinux.
+	// Format is FormatRPM (default), FormatDeb, FormatAPK,
+	// FormatArchLinux, or one that writes the SOCK at / (oci.go,
+	// tar.go): FormatOCI, FormatOCIArchive or FormatTar.
 	Format string
 	// OutDir is where the package is written (default: the current
 	// folder), under its conventional file name.
@@ -43,7 +44,8 @@ type Options struct {
 	// Compression is the payload compressor and level: "zstd", "zstd:N",
 	// "gzip", "gzip:N", "xz" or "lzma" for RPMs; deb accepts "gzip",
 	// "xz", "zstd" and "none"; apk and archlinux use their fixed
-	// compressor and ignore it. Empty means DefaultCompression (RPM) or
+	// compressor and ignore it; an image layer is "gzip" or "gzip:N".
+	// Empty means DefaultCompression (RPM), DefaultImageCompression or
 	// the packager's default.
 	Compression string
 	// SourceDateEpoch, when not zero, is the package's build time (and

@@ -66,6 +66,10 @@ type Summary struct {
 	Durations  map[string]float64 `json:"durations_seconds"`
 	Scriptlets []ScriptletReport  `json:"scriptlets"`
 	Hooks      []HookReport       `json:"hooks"`
+	// Sandbox says how scriptlets were contained (namespaces made by root
+	// or a user namespace, network, capabilities kept, seccomp); absent
+	// when none ran.
+	Sandbox *sandbox.Containment `json:"sandbox,omitempty"`
 	// UnknownOwners are user and group names packages used that the SOCK
 	// does not define; their files went to root, as rpm does.
 	UnknownOwners []string `json:"unknown_owners,omitempty"`
@@ -169,6 +173,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
+	sc.manifest = mf
 	tx := &install{
 		ctx: ctx, dir: dir, root: root, plan: plan, opts: opts, manifest: mf,
 		groups: groups, users: users, now: now, summary: s, scripts: sc,

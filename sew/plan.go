@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -167,10 +168,15 @@ func needsFilelists(e *solve.UnsatisfiableError) bool {
 
 // RPMLocation tells whether an rpms entry names a package file (a URL, an
 // absolute path made so by toe, or a path relative to mrepo_url), and
-// where it is. Names and capabilities are not files.
+// where it is. Names and capabilities are not files. As with dnf, a name
+// ending in .rpm is a file; so is an absolute path that does not end in
+// .rpm but is an existing RPM file (its lead magic tells), while any
+// other path stays a file capability ("/usr/bin/sh").
 func RPMLocation(spec, mrepo string) (string, bool) {
 	switch {
 	case strings.Contains(spec, "://"):
+		return spec, true
+	case !strings.HasSuffix(spec, ".rpm") && filepath.IsAbs(spec) && isRPMFile(spec):
 		return spec, true
 	case !strings.HasSuffix(spec, ".rpm") || strings.ContainsAny(spec, " <>=()"):
 		return "", false
@@ -181,6 +187,37 @@ func RPMLocation(spec, mrepo string) (string, bool) {
 	default:
 		return strings.TrimSuffix(mrepo, "/") + "/" + strings.TrimPrefix(spec, "./"), true
 	}
+}
+
+// SourcePackageError is a source package (arch src or nosrc) given as a
+// package file: sock, as dnf, installs binary packages only.
+type SourcePackageError struct {
+	Location string
+	// NEVR is the package's name-version-release and build arch as its
+	// header has them.
+	NEVR string
+}
+
+func (e *SourcePackageError) Error() string {
+	return fmt.Sprintf("%s: %s is a source package (src.rpm): only binary packages can be installed", e.Location, e.NEVR)
+}
+
+// isRPMFile reports whether path is a regular file that starts with an
+// RPM lead.
+func isRPMFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return false
+	}
+	return magic == [4]byte{0xed, 0xab, 0xee, 0xdb}
 }
 
 // readRemote fetches a package file into the cache and describes it from
@@ -203,6 +240,11 @@ func readRemote(ctx context.Context, f *yum.Fetcher, loc string, sum yum.Checksu
 	hp, err := rpmhdr.ReadPackage(bufio.NewReader(fh))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", loc, err)
+	}
+	if hp.IsSource() {
+		// dnf refuses them too: a source package's files are a spec and
+		// tarballs, nothing to install into a SOCK.
+		return nil, &SourcePackageError{Location: loc, NEVR: hp.Header.NEVRA()}
 	}
 	repo := "@url"
 	if !strings.Contains(loc, "://") {

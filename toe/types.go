@@ -148,6 +148,9 @@ type Hook struct {
 	Name   string `toml:"name" json:"name"`
 	Run    string `toml:"run" json:"run"`
 	Chroot *bool  `toml:"chroot,omitempty" json:"chroot,omitempty"`
+	// Network gives a hook inside the SOCK the host's network; by default
+	// it has a network namespace of its own with loopback only.
+	Network bool `toml:"network,omitempty" json:"network,omitempty"`
 }
 
 // InChroot reports whether the hook runs inside the SOCK (default true).
