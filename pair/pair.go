@@ -28,8 +28,8 @@ const (
 
 // DefaultCompression is the RPM payload compressor used when
 // Options.Compression is empty: zstd at level 3 packs a large SOCK about
-// as fast as it can be read, where rpmpack's own default (gzip level 9)
-// is several times slower.
+// as fast as it can be read, where gzip level 9 (rpmbuild's and
+// rpmpack's old default) is several times slower.
 const DefaultCompression = "zstd:3"
 
 // Options tune Build.
@@ -172,8 +172,8 @@ func checkFoot(foot *toe.Foot) error {
 	return nil
 }
 
-// checkRPMCompression accepts what rpmpack's compressor setup accepts,
-// before any work is done.
+// checkRPMCompression accepts the compressors and levels the RPM writer
+// knows, before any work is done.
 func checkRPMCompression(c string) error {
 	name, level, hasLevel := strings.Cut(c, ":")
 	switch name {

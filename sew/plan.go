@@ -70,12 +70,17 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	if err != nil {
 		return nil, err
 	}
+	if opts.MaxDownload == 0 && foot.MaxDownload != "" {
+		if opts.MaxDownload, err = toe.ParseSize(foot.MaxDownload); err != nil {
+			return nil, fmt.Errorf("max_download: %w", err)
+		}
+	}
 	dl := &yum.Downloader{Log: log, MaxSize: opts.MaxDownload}
 	md, err := yum.Load(ctx, repos, yum.LoadOptions{CacheDir: opts.CacheDir, Offline: opts.Offline, Downloader: dl, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	log.Info(fmt.Sprintf("sew: loaded %d packages from %d repositories", len(md.Packages), len(md.Repos)))
+	log.Info("loaded repositories", "packages", len(md.Packages), "repositories", len(md.Repos))
 	fetcher := &yum.Fetcher{CacheDir: opts.CacheDir, Downloader: dl, Downloaders: map[string]*yum.Downloader{}}
 	for _, rm := range md.Repos {
 		// Each repository's packages come at its own minrate and timeout.
@@ -103,7 +108,7 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	}
 	for _, pin := range foot.Pins {
 		if opts.Locked && pin.Sha256 == "" {
-			return nil, fmt.Errorf("pinned rpm %s: no sha256, and --locked verifies every package", pinName(pin))
+			return nil, fmt.Errorf("pinned rpm %s: no sha256, and a locked plan verifies every package", pinName(pin))
 		}
 		pkg, err := pinned(ctx, fetcher, md, pin)
 		if err != nil {
@@ -139,7 +144,7 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	if errors.As(err, &unsat) && needsFilelists(unsat) {
 		// A file dependency primary.xml does not list: load filelists
 		// and try again, as dnf would have had them from the start.
-		log.Info("sew: loading filelists for a file dependency")
+		log.Info("loading filelists for a file dependency")
 		if ferr := md.LoadFilelists(ctx); ferr != nil {
 			return nil, ferr
 		}
@@ -414,7 +419,7 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 		}
 		best := bestProvider(md.Packages, d, foot.Arch, priority, order)
 		if best == nil {
-			return nil, fmt.Errorf("--locked: rpms entry %q: no pin and no repository package provides it", j.Spec)
+			return nil, fmt.Errorf("locked plan: rpms entry %q: no pin and no repository package provides it", j.Spec)
 		}
 		add(best, solve.Reason{Kind: solve.Requested, Job: j.Spec})
 	}
@@ -437,19 +442,14 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 	return tx, nil
 }
 
-// StaleLockError is a --locked plan whose packages need something no
+// StaleLockError is a locked plan (PlanOptions.Locked) whose packages need something no
 // package of the lock provides.
 type StaleLockError struct {
 	Unmet []string
 }
 
 func (e *StaleLockError) Error() string {
-	return "--locked: the pinned packages do not cover their own requirements: " + strings.Join(e.Unmet, "; ")
-}
-
-// Hint suggests the way out.
-func (e *StaleLockError) Hint() string {
-	return "the lock is stale: rerun sock darn on a SOCK sewn without --locked"
+	return "locked plan: the pinned packages do not cover their own requirements: " + strings.Join(e.Unmet, "; ")
 }
 
 func sortItems(tx *solve.Transaction) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/sandbox"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -66,12 +67,12 @@ func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scr
 	case ScriptsAuto, ScriptsAlways:
 		if err := sandbox.Available(dir); err != nil {
 			if opts.Scripts == ScriptsAlways {
-				return nil, fmt.Errorf("--scripts=always: cannot enter the SOCK to run scriptlets: %w", err)
+				return nil, fmt.Errorf("scripts policy %q: cannot enter the SOCK to run scriptlets: %w", ScriptsAlways, err)
 			}
 			r.skipWhy = "cannot enter the SOCK here: " + err.Error()
 		}
 	default:
-		return nil, fmt.Errorf("--scripts=%s: want auto, always or never", opts.Scripts)
+		return nil, fmt.Errorf("scripts policy %q: want auto, always or never", opts.Scripts)
 	}
 	return r, nil
 }
@@ -168,7 +169,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if !r.running() {
 		rep.Status, rep.Reason = "skipped", r.skipWhy
 		r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
-		r.opts.Log.Debug(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", s.Kind, s.NEVRA, r.skipWhy))
+		r.opts.Log.Debug("skipped scriptlet", "kind", s.Kind, "package", s.NEVRA, "why", r.skipWhy)
 		return true
 	}
 	// Lua scriptlets ask rpm.expand("%_dbpath"): the target's, as far as
@@ -176,7 +177,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if s.Macros == nil {
 		s.Macros = map[string]string{}
 	}
-	s.Macros["_dbpath"] = targetDBPath(r.dir)
+	s.Macros["_dbpath"] = r.dbPath()
 	var res sandbox.ScriptletResult
 	var err error
 	if s.Expand {
@@ -190,7 +191,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if err != nil {
 		rep.Status = "failed"
 		rep.Reason = err.Error()
-		r.opts.Log.Debug(fmt.Sprintf("sew: %v", err))
+		r.opts.Log.Debug("scriptlet failed", "kind", s.Kind, "package", s.NEVRA, "err", err)
 	}
 	r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
 	return err == nil
@@ -272,7 +273,22 @@ func (r *scriptRunner) writeLog() error {
 			}
 		}
 	}
-	return writeFileAtomic(filepath.Join(r.dir, StateDir, "scriptlets.log"), b.Bytes(), 0o644)
+	root, err := sockfs.OpenState(r.dir, true)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.WriteFileAtomic(sockfs.ScriptletLogPath, b.Bytes(), 0o644)
+}
+
+// dbPath is the SOCK's %_dbpath as far as its rpm macros are unpacked.
+func (r *scriptRunner) dbPath() string {
+	root, err := sockfs.OpenRoot(r.dir)
+	if err != nil {
+		return sockfs.DefaultDBPath
+	}
+	defer root.Close()
+	return sockfs.DBPath(root)
 }
 
 // HookError is a hook that failed; it fails the sew.
