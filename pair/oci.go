@@ -134,7 +134,7 @@ func writeOCI(ctx context.Context, foot *toe.Foot, tr *tree, opts Options, log *
 		return "", err
 	}
 	if st.devices > 0 {
-		log.Info("pair: device nodes left out of the image: container runtimes create /dev", "nodes", st.devices)
+		log.Warn("pair: device nodes left out of the image: container runtimes create /dev", "nodes", st.devices)
 	}
 	created := opts.buildTime()
 	config := v1.Image{
@@ -163,7 +163,7 @@ func writeOCI(ctx context.Context, foot *toe.Foot, tr *tree, opts Options, log *
 	}
 	tag := img.Tag
 	if tag == "" {
-		tag = foot.Version + "-" + foot.Release
+		tag = defaultTag(foot)
 	}
 	man.Annotations = map[string]string{v1.AnnotationRefName: tag}
 	man.Platform = &v1.Platform{Architecture: archName, OS: "linux", Variant: variant}
@@ -200,6 +200,21 @@ func writeOCI(ctx context.Context, foot *toe.Foot, tr *tree, opts Options, log *
 	log.Info("pair: wrote image", "path", out, "tag", tag, "digest", man.Digest.String(),
 		"layer_bytes", layer.Size, "entries", st.entries, "hard_links", st.hardLinks)
 	return out, nil
+}
+
+// defaultTag is VERSION-RELEASE with what a tag may not hold (rpm's ~, ^
+// and +) written "_", as image tags of rpm versions usually are.
+func defaultTag(foot *toe.Foot) string {
+	b := []byte(foot.Version + "-" + foot.Release)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 0 && (b[0] == '.' || b[0] == '-') {
+		b[0] = '_'
+	}
+	return string(b[:min(len(b), 128)])
 }
 
 // imageConfig is the runtime config of the [image] table.

@@ -255,6 +255,20 @@ func TestOCIRefusals(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(keep, "precious")); err != nil {
 		t.Errorf("the folder was touched: %v", err)
 	}
+
+	// A name a runtime would read as a whiteout is refused, not
+	// silently dropped by whoever unpacks the layer.
+	if err := os.WriteFile(filepath.Join(dir, "etc", ".wh.passwd"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = t.TempDir()
+	_, err = Build(context.Background(), fakeFoot(), dir, Options{Format: FormatOCI, OutDir: out})
+	if want := "/etc/.wh.passwd: a name starting with .wh. is a whiteout in an OCI layer and cannot be packaged"; err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("output folder not empty: %v", ents)
+	}
 }
 
 // TestOCIRootlessHelper is the half of TestOCIRootlessEqualsRoot that
@@ -521,5 +535,33 @@ func TestTarEntries(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("tarball entries (-want +got):\n%s", d)
+	}
+}
+
+func TestDefaultTag(t *testing.T) {
+	for _, tc := range []struct{ v, r, want string }{
+		{"1.2", "3.el9", "1.2-3.el9"},
+		{"1.0~rc1", "1", "1.0_rc1-1"},
+		{"2.0^20240101git", "0+local", "2.0_20240101git-0_local"},
+		{".1", "1", "_1-1"},
+	} {
+		if got := defaultTag(&toe.Foot{Version: tc.v, Release: tc.r}); got != tc.want {
+			t.Errorf("defaultTag(%s-%s) = %q, want %q", tc.v, tc.r, got, tc.want)
+		}
+	}
+}
+
+func TestOCIArch(t *testing.T) {
+	for rpmArch, want := range map[string]string{
+		"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7hl": "arm/v7", "ppc64le": "ppc64le", "s390x": "s390x",
+	} {
+		a, v, err := ociArch(rpmArch)
+		got := a
+		if v != "" {
+			got += "/" + v
+		}
+		if err != nil || got != want {
+			t.Errorf("ociArch(%s) = %s, %v; want %s", rpmArch, got, err, want)
+		}
 	}
 }

@@ -121,6 +121,11 @@ func TestRootlessEqualsRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a, _ := os.ReadFile(rooted)
+	b, _ := os.ReadFile(rootless)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("the root and the rootless package differ (%d and %d bytes)", len(a), len(b))
+	}
 	for _, q := range [][]string{{"--qf", fileQF}, {"--qf", `[%{FILENAMES} %{FILECAPS}\n]`}, {"--scripts"}, {"-R"}} {
 		want := rpmQuery(t, append(append([]string{"-qp"}, q...), rooted)...)
 		got := rpmQuery(t, append(append([]string{"-qp"}, q...), rootless)...)

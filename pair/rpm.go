@@ -110,25 +110,47 @@ type rpmFile struct {
 	content bool
 }
 
-// writeRPM writes the tree as an RPM of our own making, in flat memory:
-// the payload (cpio, compressed) goes to a temporary file in the output
-// folder while it is hashed, file by file, then the header that
-// describes it is built, and lead, signature, header and payload are
-// assembled. Files and payloads of 4 GiB and more use rpm's 64-bit tags
-// and its stripped cpio form; hard-link groups stay hard links.
+// writeRPM writes the tree as an RPM of our own making, in flat memory.
+// The payload (cpio, compressed) is streamed, file by file and hashed on
+// the way, into the temporary output file, after a gap left for the
+// lead, the signature and the header: their sizes are known before the
+// payload is (every digest has a fixed length, every size tag's width
+// follows from the walk). Once the payload is written, the header and
+// signature that describe it are built and written into the gap, and the
+// file is renamed into place. Should the signature's size tag need the
+// other width than guessed (a compressed payload just across 4 GiB), the
+// payload is moved in the file to fit. Files and payloads of 4 GiB and
+// more use rpm's 64-bit tags and its stripped cpio form; hard-link groups
+// stay hard links.
 func writeRPM(ctx context.Context, foot *toe.Foot, tr *tree, opts Options) (string, error) {
 	sc := makeScripts(foot, tr, FormatRPM)
 	files, large := rpmFiles(foot, tr)
 	name, ver, rel, a := foot.Package, foot.Version, foot.Release, arch(foot)
 	out := filepath.Join(opts.OutDir, fmt.Sprintf("%s-%s-%s.%s.rpm", name, ver, rel, a))
 	return out, writeAtomic(out, func(f *os.File) error {
-		tmp, err := os.CreateTemp(opts.OutDir, "."+filepath.Base(out)+".payload.*")
-		if err != nil {
-			return fmt.Errorf("create payload file: %w", err)
+		// The header and signature with placeholders of the final
+		// sizes.
+		guess := &payloadInfo{digest: strings.Repeat("0", 64), archiveSize: uint64(tr.bytes)}
+		guess.compressor, guess.level = compressorLevel(opts.Compression)
+		withDigests := append([]rpmFile(nil), files...)
+		for i := range withDigests {
+			if withDigests[i].n.Type == manifest.TypeFile {
+				withDigests[i].digest = strings.Repeat("0", 64)
+			}
 		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		pl, err := writePayload(ctx, tmp, tr, files, large, opts.Compression)
+		ghdr, err := rpmHeader(foot, tr, withDigests, large, sc, guess, opts)
+		if err != nil {
+			return err
+		}
+		gsig, err := signature(ghdr, uint64(tr.bytes), guess.archiveSize)
+		if err != nil {
+			return err
+		}
+		start := int64(len(lead("")) + len(gsig) + len(ghdr))
+		if _, err := f.Seek(start, io.SeekStart); err != nil {
+			return fmt.Errorf("write RPM: %w", err)
+		}
+		pl, err := writePayload(ctx, f, tr, files, large, opts.Compression)
 		if err != nil {
 			return err
 		}
@@ -136,32 +158,68 @@ func writeRPM(ctx context.Context, foot *toe.Foot, tr *tree, opts Options) (stri
 		if err != nil {
 			return err
 		}
-		hsum := sha256.Sum256(hdr)
-		sig := newHeader(regionSignature)
-		sig.str(sigSHA256, hex.EncodeToString(hsum[:]))
-		sig.size(sigSize, sigLongSize, uint64(len(hdr))+uint64(pl.size))
-		sig.size(sigPayloadSize, sigLongArchiveSize, pl.archiveSize)
-		sb, err := sig.bytes()
+		if len(hdr) != len(ghdr) {
+			return fmt.Errorf("write RPM: header of %d bytes, %d foreseen", len(hdr), len(ghdr))
+		}
+		sig, err := signature(hdr, uint64(len(hdr))+uint64(pl.size), pl.archiveSize)
 		if err != nil {
-			return fmt.Errorf("write RPM: %w", err)
+			return err
 		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		w.Write(lead(name + "-" + ver + "-" + rel))
-		w.Write(sb)
-		// The signature header is padded to 8 bytes.
-		w.Write(make([]byte, (8-len(sb)%8)%8))
-		w.Write(hdr)
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("read payload file: %w", err)
+		at := int64(len(lead("")) + len(sig) + len(hdr))
+		if at != start {
+			if err := movePayload(f, start, at, pl.size); err != nil {
+				return err
+			}
 		}
-		if _, err := io.Copy(w, tmp); err != nil {
-			return fmt.Errorf("write RPM: %w", err)
-		}
-		if err := w.Flush(); err != nil {
+		front := append(append(lead(name+"-"+ver+"-"+rel), sig...), hdr...)
+		if _, err := f.WriteAt(front, 0); err != nil {
 			return fmt.Errorf("write RPM: %w", err)
 		}
 		return nil
 	})
+}
+
+// signature is the signature header, padded to 8 bytes as rpm reads it:
+// the header's SHA256, the size of header and payload, and the size of
+// the uncompressed archive.
+func signature(hdr []byte, size, archiveSize uint64) ([]byte, error) {
+	hsum := sha256.Sum256(hdr)
+	sig := newHeader(regionSignature)
+	sig.str(sigSHA256, hex.EncodeToString(hsum[:]))
+	sig.size(sigSize, sigLongSize, size)
+	sig.size(sigPayloadSize, sigLongArchiveSize, archiveSize)
+	sb, err := sig.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("write RPM: %w", err)
+	}
+	return append(sb, make([]byte, (8-len(sb)%8)%8)...), nil
+}
+
+// movePayload moves the n bytes at from to to within f, in chunks, from
+// the end when moving forward so that nothing is overwritten before it
+// is read.
+func movePayload(f *os.File, from, to, n int64) error {
+	buf := make([]byte, 1<<20)
+	for done := int64(0); done < n; {
+		k := min(int64(len(buf)), n-done)
+		off := done
+		if to > from {
+			off = n - done - k
+		}
+		if _, err := f.ReadAt(buf[:k], from+off); err != nil {
+			return fmt.Errorf("move payload: %w", err)
+		}
+		if _, err := f.WriteAt(buf[:k], to+off); err != nil {
+			return fmt.Errorf("move payload: %w", err)
+		}
+		done += k
+	}
+	if to < from {
+		if err := f.Truncate(to + n); err != nil {
+			return fmt.Errorf("move payload: %w", err)
+		}
+	}
+	return nil
 }
 
 // rpmFiles lists the tree's packaged files (device nodes and FIFOs are
@@ -229,9 +287,10 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // writePayload streams the cpio archive of files, compressed, to tmp,
 // reading each body through a descriptor checked against the walk, and
 // fills in the files' digests.
-func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, large bool, compression string) (*payloadInfo, error) {
+func writePayload(ctx context.Context, tmp io.Writer, tr *tree, files []rpmFile, large bool, compression string) (*payloadInfo, error) {
 	pl := &payloadInfo{}
-	sum := sha256.New()
+	sum := newAsyncHash(sha256.New(), 1<<20)
+	defer sum.close()
 	fileOut := bufio.NewWriterSize(tmp, 1<<20)
 	compressed := &countWriter{w: io.MultiWriter(fileOut, sum)}
 	zw, err := newCompressor(compression, compressed, pl)
@@ -245,7 +304,8 @@ func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, 
 		return nil, err
 	}
 	defer root.Close()
-	buf := make([]byte, 1<<20)
+	h := newAsyncHash(sha256.New(), 1<<20)
+	defer h.close()
 	groupDigest := map[uint32]string{}
 	for i := range files {
 		if err := ctx.Err(); err != nil {
@@ -271,11 +331,10 @@ func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, 
 				return nil, fmt.Errorf("write payload: %w", err)
 			}
 		case n.Type == manifest.TypeFile && f.content:
-			h := sha256.New()
-			if err := copyBody(root, n, io.MultiWriter(cw, h), buf); err != nil {
+			if err := copyBodyHashed(root, n, cw, h); err != nil {
 				return nil, err
 			}
-			f.digest = hex.EncodeToString(h.Sum(nil))
+			f.digest = hex.EncodeToString(h.sum())
 			groupDigest[f.inode] = f.digest
 		}
 		cw.pad()
@@ -299,7 +358,7 @@ func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, 
 	}
 	pl.size = compressed.n
 	pl.archiveSize = uint64(archive.n)
-	pl.digest = hex.EncodeToString(sum.Sum(nil))
+	pl.digest = hex.EncodeToString(sum.sum())
 	return pl, nil
 }
 
@@ -307,31 +366,32 @@ func writePayload(ctx context.Context, tmp *os.File, tr *tree, files []rpmFile, 
 // (checked by checkRPMCompression). Each is deterministic: same input,
 // same bytes.
 func newCompressor(compression string, w io.Writer, pl *payloadInfo) (io.WriteCloser, error) {
-	name, level, _ := strings.Cut(compression, ":")
-	pl.compressor = name
-	switch name {
+	pl.compressor, pl.level = compressorLevel(compression)
+	l, _ := strconv.Atoi(pl.level)
+	switch pl.compressor {
 	case "gzip":
-		l := 9
-		if level != "" {
-			l, _ = strconv.Atoi(level)
-		}
-		pl.level = strconv.Itoa(l)
 		return gzip.NewWriterLevel(w, l)
 	case "zstd":
-		l := 3
-		if level != "" {
-			l, _ = strconv.Atoi(level)
-		}
-		pl.level = strconv.Itoa(l)
 		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(l)))
 	case "xz":
-		pl.level = "6"
 		return xz.NewWriter(w)
 	case "lzma":
-		pl.level = "6"
 		return lzma.NewWriter(w)
 	}
 	return nil, fmt.Errorf("compression %q: want zstd[:N], gzip[:N], xz or lzma", compression)
+}
+
+// compressorLevel is the compressor's name and level, as PAYLOADFLAGS
+// records it.
+func compressorLevel(compression string) (name, level string) {
+	name, level, _ = strings.Cut(compression, ":")
+	if level == "" {
+		level = map[string]string{"gzip": "9", "zstd": "3"}[name]
+	}
+	if name == "xz" || name == "lzma" {
+		level = "6"
+	}
+	return name, level
 }
 
 // rpmHeader builds the main header.

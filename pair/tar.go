@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/payload"
 	"github.com/sock-project/sock/toe"
@@ -192,10 +191,4 @@ func writeFileAtomic(out string, fill func(*os.File) error) error {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
 	return nil
-}
-
-// imageFormat reports whether format writes the SOCK at / (tar, oci,
-// oci-archive), where hard links stay links.
-func imageFormat(format string) bool {
-	return format == FormatTar || format == FormatOCI || format == FormatOCIArchive
 }

@@ -22,6 +22,8 @@
 // pair reads; so do the owners and modes scriptlets and hooks set, when
 // subordinate ids let them (sandbox.Result.Owners, scriptRunner.record). sew never writes outside DIR, and never builds into a
 // non-empty directory it did not make unless told to (Options.Force).
+// DIR and its parents must not be another user's or writable by others
+// (dirmode.go, DirModeError), and DIR is 0700 while sew builds.
 //
 // It leaves the command line, exit codes and stdout to cmd/sock, and
 // packaging to pair. Start with Assemble.

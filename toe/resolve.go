@@ -478,6 +478,10 @@ func (r *resolver) checkScalar(k, v string, e *envVar) {
 		if v != "" && !path.IsAbs(v) {
 			r.errorf(e.pos(), "sock_dir %q is not an absolute path", v)
 		}
+	case "max_download":
+		if _, err := ParseSize(v); v != "" && err != nil {
+			r.errorf(e.pos(), "max_download %v", err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package toe
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Foot is the flattened, canonical, variable-free result of a TOENAIL and
@@ -23,6 +24,7 @@ type Foot struct {
 	Maintainer  string            `toml:"maintainer,omitempty" json:"maintainer,omitempty"`
 	HooksDir    string            `toml:"hooks_dir,omitempty" json:"hooks_dir,omitempty"`
 	WeakDeps    *bool             `toml:"weak_deps,omitempty" json:"weak_deps,omitempty"`
+	MaxDownload string            `toml:"max_download,omitempty" json:"max_download,omitempty"`
 	Releasever  string            `toml:"releasever,omitempty" json:"releasever,omitempty"`
 	Arch        string            `toml:"arch,omitempty" json:"arch,omitempty"`
 	Rpms        []string          `toml:"rpms,omitempty" json:"rpms,omitempty"`
@@ -36,6 +38,21 @@ type Foot struct {
 	Files       []File            `toml:"file,omitempty" json:"file,omitempty"`
 	Hooks       []Hook            `toml:"hook,omitempty" json:"hook,omitempty"`
 	Image       *Image            `toml:"image,omitempty" json:"image,omitempty"`
+}
+
+// ParseSize reads a byte count as max_download gives it: digits,
+// optionally followed by k, M, G or T (or KiB, MiB, GiB, TiB; powers of
+// 1024). It is positive.
+func ParseSize(s string) (int64, error) {
+	num := strings.TrimRight(s, "kKMGTiB")
+	unit := s[len(num):]
+	mult := map[string]int64{"": 1, "k": 1 << 10, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20,
+		"G": 1 << 30, "GiB": 1 << 30, "T": 1 << 40, "TiB": 1 << 40}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size (a positive number of bytes, optionally with k, M, G or T)", s)
+	}
+	return n * mult, nil
 }
 
 // WeakDepsOn reports whether weak dependencies are installed (default true).

@@ -33,9 +33,23 @@ The install script makes what a payload cannot carry: the device nodes
 and FIFOs (the nail's [[mknod]] and the SOCK's own), the owners as numbers
 (the SOCK's users need not exist on the deploying host) and the nail's
 host [[symlink]]s; the remove scripts undo them on erase, not on upgrade.
-A SOCK sewn without root is packaged from its manifest and gives the
-package a root build gives. Hard links become copies. With
-SOURCE_DATE_EPOCH set, two runs give identical bytes.
+The scripts need only POSIX sh and coreutils or busybox, and no /proc,
+/dev or /sys (rpm --root into an image root works); every step runs on
+its own, a failure is printed with its path and the script exits non-zero
+at the end. A path inside the SOCK with a symlink between sock_dir and
+it, or that is itself a symlink a command would follow, is skipped with a
+message; a host symlink never replaces a file that is not a symlink, and
+erase removes only the link install made. Ids 0 are root:root whatever
+the SOCK's passwd calls them.
+
+The RPM is streamed in flat memory (the payload straight into the output
+file, hashed on the way); files and payloads of 4 GiB and more use rpm's
+64-bit tags. Hard links stay hard links in an RPM (copies in deb, apk and
+archlinux). Each file is read through a descriptor opened without
+following any symlink and checked to be the file the walk saw; a file
+that changes while pair reads it is an error. A SOCK sewn without root
+is packaged from its manifest and gives the package a root build gives.
+With SOURCE_DATE_EPOCH set, two runs give identical bytes.
 
 The package is written to OUTDIR (default: the current folder) under its
 conventional name, which is printed on stdout.
@@ -89,10 +103,6 @@ Exit codes: 0 ok, 1 bad nail or an incomplete SOCK, 2 bad command line,
 				SourceDateEpoch: sde, Log: g.logger(stderr),
 			})
 			if err != nil {
-				var ie *pair.IncompleteError
-				if errors.As(err, &ie) {
-					return userError{err}
-				}
 				return err
 			}
 			fmt.Fprintln(stdout, path)

@@ -156,21 +156,9 @@ could not be entered (no namespaces, a mount or chroot failed), 130 or
 				return reportedError{code: 128 + int(sig)}
 			default:
 			}
-			var (
-				ee *sandbox.ExecError
-				ue *sandbox.UnknownUserError
-				be *sandbox.BindError
-			)
 			switch {
-			case errors.As(err, &be):
-				return usageError{be}
-			case errors.As(err, &ee):
-				fmt.Fprintf(stderr, "sock: %v\n", err)
-				return reportedError{code: ee.ExitCode()}
-			case errors.As(err, &ue):
-				return userError{err}
 			case err != nil:
-				return envError{err}
+				return err // exitCode maps sandbox's error types
 			case res.ExitCode != 0:
 				return reportedError{code: res.ExitCode}
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Region tags: the first entry of a header that has an immutable region
@@ -88,4 +89,51 @@ func (h *Header) NewEntries() []NewEntry {
 		out = append(out, NewEntry{Tag: e.Tag, Type: e.Type, Count: e.Count, Data: append([]byte(nil), h.data(e)...)})
 	}
 	return out
+}
+
+// TagOldFileNames is RPMTAG_OLDFILENAMES, the whole paths of rpm 3 and
+// earlier headers, which BASENAMES, DIRNAMES and DIRINDEXES replaced.
+const TagOldFileNames Tag = 1027
+
+// CompressFilelist splits whole file paths into BASENAMES, DIRNAMES and
+// DIRINDEXES as rpm's compressFilelist (lib/legacy.c) does when it
+// installs an old-format header: directories keep their trailing slash
+// and are numbered in order of first appearance, found again by a binary
+// search that assumes the list sorted (so an unsorted list can name a
+// directory twice, as with rpm). Paths not starting with "/" (source
+// packages) all get the directory "".
+func CompressFilelist(paths []string) (base, dirs []string, idx []uint32) {
+	if len(paths) == 0 {
+		return nil, nil, nil
+	}
+	base = make([]string, len(paths))
+	idx = make([]uint32, len(paths))
+	if !strings.HasPrefix(paths[0], "/") {
+		copy(base, paths)
+		return base, []string{""}, idx
+	}
+	for i, p := range paths {
+		cut := strings.LastIndexByte(p, '/') + 1
+		dir := p[:cut]
+		base[i] = p[cut:]
+		// glibc's bsearch over the directories so far.
+		found := -1
+		for l, u := 0, len(dirs); l < u; {
+			m := (l + u) / 2
+			switch c := strings.Compare(dir, dirs[m]); {
+			case c < 0:
+				u = m
+			case c > 0:
+				l = m + 1
+			default:
+				found, l = m, u
+			}
+		}
+		if found < 0 {
+			dirs = append(dirs, dir)
+			found = len(dirs) - 1
+		}
+		idx[i] = uint32(found)
+	}
+	return base, dirs, idx
 }

@@ -50,6 +50,9 @@ type Scriptlet struct {
 	// Prefixes are the package's install prefixes, when relocatable: set
 	// as RPM_INSTALL_PREFIX, RPM_INSTALL_PREFIX0... (and a Lua table).
 	Prefixes []string
+	// Expand is set for a scriptlet flagged -e (SCRIPTFLAGS): its caller
+	// expands Body's macros (ExpandMacros) before it runs.
+	Expand bool
 	// Files are the paths a file trigger matched: one a line on stdin,
 	// or through rpm.next_file() in Lua.
 	Files []string

@@ -170,9 +170,18 @@ while f do print(f); f = rpm.next_file() end
 		},
 		{
 			name:    "unprovided function",
-			s:       Scriptlet{NEVRA: "filesystem-3.16-2.x86_64", Kind: PreTrans, Prog: []string{"<lua>"}, Body: "print('before')\nlocal pid = posix.fork()\n"},
+			s:       Scriptlet{NEVRA: "filesystem-3.16-2.x86_64", Kind: PreTrans, Prog: []string{"<lua>"}, Body: "print('before')\nlocal t = posix.ttyname()\n"},
 			want:    "before\n",
-			wantErr: "lua scriptlet of filesystem-3.16-2.x86_64 (pretrans): posix.fork is not provided",
+			wantErr: "lua scriptlet of filesystem-3.16-2.x86_64 (pretrans): posix.ttyname is not provided",
+		},
+		{
+			// The child replays the chunk up to the fork without saying
+			// or doing twice what the parent did.
+			name: "posix.fork and wait",
+			s: Scriptlet{NEVRA: "filesystem-3.16-2.x86_64", Kind: PreTrans, Prog: []string{"<lua>"},
+				Body: "print('before')\nposix.mkdir('/forked')\nlocal pid = posix.fork()\nif pid == 0 then print('child', posix.stat('/forked', 'type')); os.exit(3) end\n" +
+					"print('parent', posix.wait(pid) == pid, posix.wait(pid))\nprint(posix.mkdir('/forked'))"},
+			want: "before\nchild\tdirectory\nparent\ttrue\tnil\tno child processes\t10\nnil\t/forked: file exists\t17\n",
 		},
 		{
 			name:    "lua error",

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -36,6 +37,20 @@ type dnfCase struct {
 	// fail says dnf must refuse the request; it documents the case, the
 	// comparison is with dnf either way.
 	fail bool
+	// nobest resolves with best=False (sock's Best off, dnf's
+	// --setopt=best=False); by default both run with best=True, the
+	// upstream default (Debian's dnf.conf sets False).
+	nobest bool
+	// include is includepkgs for every repository.
+	include []string
+	// srcs are source packages (rpmbuild -bs) added to repository t.
+	srcs []rpmtest.Pkg
+	// wantErr, when set, is a substring sock's error must hold.
+	wantErr string
+	// dnfSpecs, when set, are what dnf is asked instead of specs: for
+	// spellings dnf 4.14 refuses that sock reads as dnf5 and the issue
+	// ask ("filesystem>=3.9" for "filesystem >= 3.9").
+	dnfSpecs []string
 }
 
 // rp describes an RPM as "name-[epoch:]version-release.arch" and
@@ -320,7 +335,10 @@ var dnfCases = []dnfCase{
 	{name: "versions/tilde and caret", specs: []string{"foo", "bar"}, t: []rpmtest.Pkg{
 		rp("foo-1.0~rc1-1.noarch"), rp("foo-1.0-1.noarch"), rp("bar-1.0^git1-1.noarch"), rp("bar-1.0-1.noarch"),
 	}},
-	{name: "versions/newest broken falls back", specs: []string{"foo"}, t: []rpmtest.Pkg{
+	{name: "versions/newest broken falls back", nobest: true, specs: []string{"foo"}, t: []rpmtest.Pkg{
+		rp("foo-1-1.noarch"), rp("foo-2-1.noarch", "Requires: nowhere"),
+	}},
+	{name: "versions/newest broken, best", fail: true, specs: []string{"foo"}, wantErr: "cannot install the best candidate", t: []rpmtest.Pkg{
 		rp("foo-1-1.noarch"), rp("foo-2-1.noarch", "Requires: nowhere"),
 	}},
 	{name: "versions/dependency pins older", specs: []string{"app", "lib"}, t: []rpmtest.Pkg{
@@ -473,6 +491,29 @@ func TestMatchesDnf(t *testing.T) {
 	rpmtest.NeedTool(t, "dnf")
 	rpmtest.NeedTool(t, "rpmbuild")
 	rpmtest.NeedTool(t, "createrepo_c")
+	shared := t.TempDir()
+	var mu sync.Mutex
+	built := map[string]string{}
+	// repo builds (once per distinct package list) a repository that
+	// several cases share.
+	repo := func(t *testing.T, pkgs, srcs []rpmtest.Pkg) string {
+		key := fmt.Sprintf("%#v|%#v", pkgs, srcs)
+		mu.Lock()
+		defer mu.Unlock()
+		if dir, ok := built[key]; ok {
+			return dir
+		}
+		dir := filepath.Join(shared, strconv.Itoa(len(built)))
+		for _, p := range pkgs {
+			rpmtest.BuildRpmbuild(t, dir, p, rpmtest.RpmbuildOptions{Compressor: "none"})
+		}
+		for _, p := range srcs {
+			buildSource(t, dir, p)
+		}
+		rpmtest.Createrepo(t, dir)
+		built[key] = dir
+		return dir
+	}
 	for _, tc := range dnfCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -485,18 +526,20 @@ func TestMatchesDnf(t *testing.T) {
 				if len(r.pkgs) == 0 {
 					continue
 				}
-				dir := filepath.Join(root, "repo-"+r.id)
-				for _, p := range r.pkgs {
-					rpmtest.BuildRpmbuild(t, dir, p, rpmtest.RpmbuildOptions{Compressor: "none"})
+				var srcs []rpmtest.Pkg
+				if r.id == "t" {
+					srcs = tc.srcs
 				}
-				rpmtest.Createrepo(t, dir)
-				dirs[r.id] = dir
+				dirs[r.id] = repo(t, r.pkgs, srcs)
 			}
 			want, wantErr := dnfResolve(t, root, tc, dirs)
 			got, gotErr := sockResolve(t, root, tc, dirs)
 			switch {
 			case wantErr != nil && gotErr != nil:
 				t.Logf("both fail\ndnf: %v\nsock: %v", wantErr, gotErr)
+				if tc.wantErr != "" && !strings.Contains(gotErr.Error(), tc.wantErr) {
+					t.Errorf("sock's error lacks %q: %v", tc.wantErr, gotErr)
+				}
 				return
 			case wantErr != nil:
 				t.Fatalf("dnf fails, sock resolves %v\ndnf: %v", got, wantErr)
@@ -517,7 +560,7 @@ func TestMatchesDnf(t *testing.T) {
 // filelists for a missing file dependency as sew.MakePlan does.
 func sockResolve(t *testing.T, root string, tc dnfCase, dirs map[string]string) ([]string, error) {
 	var repos []yum.Repo
-	req := solve.Request{Arch: "x86_64", NoWeakDeps: tc.noWeak, Repos: map[string]solve.RepoConfig{}}
+	req := solve.Request{Arch: "x86_64", NoWeakDeps: tc.noWeak, Best: !tc.nobest, Repos: map[string]solve.RepoConfig{}}
 	for _, id := range []string{"t", "u"} {
 		dir, ok := dirs[id]
 		if !ok {
@@ -526,6 +569,7 @@ func sockResolve(t *testing.T, root string, tc dnfCase, dirs map[string]string) 
 		r := yum.NewRepo(id)
 		r.BaseURLs = []string{"file://" + dir + "/"}
 		r.Exclude = tc.exclude
+		r.IncludePkgs = tc.include
 		if p, ok := tc.prio[id]; ok {
 			r.Priority = p
 		}
@@ -543,9 +587,14 @@ func sockResolve(t *testing.T, root string, tc dnfCase, dirs map[string]string) 
 	if err != nil {
 		t.Fatalf("load metadata: %v", err)
 	}
+	for _, rm := range md.Repos {
+		for _, h := range rm.Hidden() {
+			req.Hidden = append(req.Hidden, solve.Hidden{Package: h.Package, Filter: h.Filter})
+		}
+	}
 	tx, err := solve.Resolve(md.Packages, req)
 	var unsat *solve.UnsatisfiableError
-	if errors.As(err, &unsat) && strings.HasPrefix(unsat.Missing, "/") {
+	if errors.As(err, &unsat) && (strings.HasPrefix(unsat.Missing, "/") || strings.HasPrefix(unsat.Missing, "*/")) {
 		if err := md.LoadFilelists(ctx); err != nil {
 			t.Fatalf("load filelists: %v", err)
 		}
@@ -587,10 +636,20 @@ func dnfResolve(t *testing.T, root string, tc dnfCase, dirs map[string]string) (
 	if tc.noWeak {
 		args = append(args, "--setopt=install_weak_deps=False")
 	}
+	args = append(args, fmt.Sprintf("--setopt=best=%v", !tc.nobest))
+	for _, id := range []string{"t", "u"} {
+		if _, ok := dirs[id]; ok && len(tc.include) > 0 {
+			args = append(args, fmt.Sprintf("--setopt=%s.includepkgs=%s", id, strings.Join(tc.include, ",")))
+		}
+	}
 	for _, e := range tc.exclude {
 		args = append(args, "--exclude="+e)
 	}
-	args = append(append(args, "install"), tc.specs...)
+	specs := tc.specs
+	if tc.dnfSpecs != nil {
+		specs = tc.dnfSpecs
+	}
+	args = append(append(args, "install"), specs...)
 	cmd := exec.Command("dnf", args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "COLUMNS=200")
 	out, err := cmd.CombinedOutput()
@@ -641,4 +700,18 @@ func parseDnfTable(text string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// buildSource writes p's source package (rpmbuild -bs) into dir.
+func buildSource(t *testing.T, dir string, p rpmtest.Pkg) {
+	t.Helper()
+	top := t.TempDir()
+	spec := filepath.Join(top, p.Name+".spec")
+	if err := os.WriteFile(spec, []byte(rpmtest.Spec(p)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("rpmbuild", "-bs", "--quiet", "--define", "_topdir "+top, "--define", "_srcrpmdir "+dir, spec)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild -bs %s: %v\n%s", p.Name, err, out)
+	}
 }

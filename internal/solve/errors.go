@@ -45,6 +45,9 @@ type UnsatisfiableError struct {
 	// Near lists what comes close: other versions, similar names,
 	// packages hidden by arch or excludes.
 	Near []string
+	// DidYouMean are package names a typo away from a request nothing
+	// matches.
+	DidYouMean []string
 }
 
 func (e *UnsatisfiableError) Error() string {
@@ -57,6 +60,9 @@ func (e *UnsatisfiableError) Error() string {
 		parts = append(parts, fmt.Sprintf("nothing in %s provides %s", strings.Join(e.Repos, ", "), e.Missing))
 	}
 	parts = append(parts, e.Near...)
+	if len(e.DidYouMean) > 0 {
+		parts = append(parts, fmt.Sprintf("did you mean %s?", strings.Join(e.DidYouMean, " or ")))
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -177,7 +183,7 @@ func (s *solver) nothingProvides(pkg int32, job, dep string) error {
 }
 
 func (s *solver) nothingProvidesChain(chain []string, pkg, dep string) error {
-	return &UnsatisfiableError{Chain: chain, Package: pkg, Missing: dep, Repos: s.p.repos, Near: s.near(dep)}
+	return &UnsatisfiableError{Chain: chain, Package: pkg, Missing: dep, Repos: s.repoIDs(), Near: s.near(dep)}
 }
 
 // near finds what comes close to a missing capability: providers hidden
@@ -197,12 +203,12 @@ func (s *solver) near(dep string) []string {
 		}
 	}
 	for _, id := range s.p.whatProvides(d, nil) {
-		if !s.allowed[id] {
+		if !s.allowed[id] && !isSource(s.p.pkgs[id]) {
 			add(fmt.Sprintf("%s provides it but is excluded (arch %s, or an exclude)", NEVRA(s.p.pkgs[id]), s.p.pkgs[id].Arch))
 		}
 	}
 	for _, pr := range s.p.providesOf(d.Name) {
-		if !Overlaps(pr.dep(d.Name), d) {
+		if !Overlaps(pr.dep(d.Name), d) && !isSource(s.p.pkgs[pr.pkg]) {
 			add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(d.Name))))
 		}
 	}

@@ -41,6 +41,9 @@ type Pool struct {
 	repos []string // sorted repository ids
 
 	provNames []string // sorted provide names, built on demand for near matches
+
+	pkgNamesOnce sync.Once
+	pkgNames     []string // sorted package names, for name globs and near names
 }
 
 // provide is one Provides entry under its name (the map key): 24 bytes

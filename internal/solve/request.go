@@ -12,9 +12,16 @@ import (
 // without a version ("bash >= 5", "libc.so.6()(64bit)") or a file path
 // ("/bin/sh"); or Package is one specific package that must be
 // installed, such as a local rpm the user gave.
+//
+// A Spec is read as dnf reads a pkgspec (see ParseNevra and Form):
+// "name", "name.arch", "name-version", "name-version-release",
+// "name-[epoch:]version-release.arch", globs in any of them, a provide
+// ("filesystem >= 3.9", spaces around the operator optional) or a path
+// (a glob too); Group names the comps group the job comes from.
 type Job struct {
 	Spec    string
 	Package *yum.Package
+	Group   string
 }
 
 func (j Job) String() string {
@@ -49,6 +56,30 @@ type Request struct {
 	// Repos gives each repository id its priority and cost; missing
 	// repositories get dnf's defaults.
 	Repos map[string]RepoConfig
+	// Best is dnf's best=True (upstream's default): a job must get its
+	// best candidate (newest version of the best repository and arch)
+	// or fail; off, an older candidate may be taken, and Transaction.Notes
+	// says so.
+	Best bool
+	// Hidden lists packages the repositories' exclude or includepkgs
+	// filters removed, with the filter that did, so that a request only
+	// they would match is told so.
+	Hidden []Hidden
+	// Conditional are comps' conditional packages: Name is installed
+	// when a package of the transaction provides Requires.
+	Conditional []Conditional
+}
+
+// Hidden is a package a repository filter removed: Filter reads like
+// `excludepkgs "flac*" of repository t`.
+type Hidden struct {
+	Package *yum.Package
+	Filter  string
+}
+
+// Conditional is one comps conditional package requirement.
+type Conditional struct {
+	Name, Requires, Group string
 }
 
 // ReasonKind says why a package is in a transaction.
@@ -66,15 +97,28 @@ const (
 // required, recommended or supplemented by By for capability Dep.
 type Reason struct {
 	Kind ReasonKind
-	Job  string       // for Requested: the job as the user wrote it
-	By   *yum.Package // for the others: the package whose dependency pulled it in
-	Dep  string       // the capability that dependency names
+	Job  string // for Requested: the job as the user wrote it
+	Form Form   // for Requested: how the job matched
+	// Group is, for Requested, the comps group the job came from.
+	Group string
+	By    *yum.Package // for the others: the package whose dependency pulled it in
+	Dep   string       // the capability that dependency names
 }
 
 func (r Reason) String() string {
 	switch r.Kind {
 	case Requested:
-		return fmt.Sprintf("requested as %q", r.Job)
+		var extra []string
+		if r.Group != "" {
+			extra = append(extra, "group "+r.Group)
+		}
+		if r.Form != "" && r.Form != FormPackage && r.Form != FormName {
+			extra = append(extra, string(r.Form))
+		}
+		if len(extra) == 0 {
+			return fmt.Sprintf("requested as %q", r.Job)
+		}
+		return fmt.Sprintf("requested as %q (%s)", r.Job, strings.Join(extra, ", "))
 	case Required:
 		return fmt.Sprintf("required by %s for %s", NEVRA(r.By), r.Dep)
 	case Recommended:
@@ -94,6 +138,9 @@ type Item struct {
 // arch; Order gives rpm's install order.
 type Transaction struct {
 	Items []Item
+	// Notes are what a person should know about the choices: with Best
+	// off, a job that did not get its best candidate.
+	Notes []string
 }
 
 // NEVRA writes a package as dnf prints it: name-[epoch:]version-release.arch.

@@ -104,7 +104,7 @@ func TestResolve(t *testing.T) {
 				}
 			},
 			req:  Request{Jobs: []Job{{Spec: "app >= 1"}}, Arch: "x86_64"},
-			want: []string{`app-1-1.noarch (requested as "app >= 1")`, "libfoo-2-1.x86_64 (required by app-1-1.noarch for libfoo < 3)"},
+			want: []string{`app-1-1.noarch (requested as "app >= 1" (provide))`, "libfoo-2-1.x86_64 (required by app-1-1.noarch for libfoo < 3)"},
 		},
 		{
 			name: "rich dependencies",
@@ -216,7 +216,7 @@ func TestResolve(t *testing.T) {
 				return []*yum.Package{pk(t, "glibc-2-1.i686"), pk(t, "glibc-2-1.x86_64")}
 			},
 			req:  Request{Jobs: []Job{{Spec: "glibc"}, {Spec: "glibc.i686"}}, Arch: "x86_64"},
-			want: []string{`glibc-2-1.i686 (requested as "glibc.i686")`, `glibc-2-1.x86_64 (requested as "glibc")`},
+			want: []string{`glibc-2-1.i686 (requested as "glibc.i686" (name.arch))`, `glibc-2-1.x86_64 (requested as "glibc")`},
 		},
 		{
 			name: "repo priority beats a newer version",

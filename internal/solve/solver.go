@@ -131,6 +131,7 @@ type solver struct {
 	jobs   []jobCands
 
 	problem *problem
+	notes   []string
 	steps   int
 	buf     []int32
 	cands   []int32
@@ -160,11 +161,46 @@ func (r reason) public(p *Pool) Reason {
 type jobCands struct {
 	job   Job
 	cands []int32
+	form  Form
+	// all is every candidate when best narrowed cands to the best ones;
+	// nil otherwise.
+	all []int32
+	// best is what libsolv's best rule would keep (POLICY_MODE_RECOMMEND),
+	// to report a fallback when Request.Best is off.
+	best []int32
 }
 
 // Resolve picks the packages to install for req; see the package
 // documentation for the policy.
 func (p *Pool) Resolve(req Request) (*Transaction, error) {
+	for round := 0; ; round++ {
+		t, s, err := p.resolveOnce(req)
+		if err != nil {
+			if req.Best && s != nil && s.narrowed() {
+				// dnf: "cannot install the best candidate for the job"
+				// when only the best rule stands in the way.
+				loose := req
+				loose.Best = false
+				if _, _, lerr := p.resolveOnce(loose); lerr == nil {
+					return nil, &BestError{Jobs: s.narrowedJobs(), Err: err}
+				}
+			}
+			return nil, err
+		}
+		// Comps conditional packages: Name joins once a package of the
+		// transaction provides Requires (libsolv's "(Name if Requires)"
+		// job, met the same way on the sets dnf builds).
+		more := s.conditionalJobs(req)
+		if len(more) == 0 || round > len(req.Conditional) {
+			return t, nil
+		}
+		req.Jobs = append(append([]Job(nil), req.Jobs...), more...)
+	}
+}
+
+// resolveOnce is one resolution of req; the solver is returned, failed
+// or not, for the caller's reports.
+func (p *Pool) resolveOnce(req Request) (*Transaction, *solver, error) {
 	s := &solver{p: p, req: req, reqs: map[int32][]creq{}, recs: map[int32][]creq{},
 		negOcc: map[int32][]int32{}, provCache: map[yum.Dep][]int32{}, order: map[int32][]ruleRef{}}
 	n := len(p.pkgs)
@@ -224,31 +260,55 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 		if j.Package != nil {
 			id, ok := p.indexOf(j.Package)
 			if !ok {
-				return nil, fmt.Errorf("resolve %s: package is not in the pool", NEVRA(j.Package))
+				return nil, nil, fmt.Errorf("resolve %s: package is not in the pool", NEVRA(j.Package))
 			}
 			// The user named this very file: arch and excludes do not
 			// apply, as with "dnf install ./foo.rpm".
 			s.allowed[id] = true
 			jc.cands = []int32{id}
-		} else {
-			c, err := s.jobCandidates(j.Spec)
-			if err != nil {
-				return nil, err
-			}
-			if len(c) == 0 {
-				return nil, s.nothingProvides(-1, j.Spec, j.Spec)
-			}
-			jc.cands = c
+			jc.form = FormPackage
+			s.jobs = append(s.jobs, jc)
+			continue
 		}
-		s.jobs = append(s.jobs, jc)
+		m, err := s.p.matchSpec(j.Spec, func(id int32) bool { return s.allowed[id] })
+		if err != nil {
+			return nil, nil, fmt.Errorf("resolve %q: %w", j.Spec, err)
+		}
+		if len(m.IDs) == 0 {
+			if j.Group != "" {
+				// dnf: `No match for group package "x"`, and goes on.
+				s.notes = append(s.notes, fmt.Sprintf("no match for package %q of group %s", j.Spec, j.Group))
+				continue
+			}
+			return nil, s, s.noMatch(j.Spec)
+		}
+		for _, jc := range s.specJobs(j, m) {
+			jc.best = s.policy(append([]int32(nil), jc.cands...), modeRecommend)
+			if req.Best && len(jc.best) < len(jc.cands) {
+				jc.all, jc.cands = jc.cands, jc.best
+			}
+			s.jobs = append(s.jobs, jc)
+		}
 	}
 	if err := s.run(); err != nil {
-		return nil, err
+		return nil, s, err
 	}
-	t := &Transaction{}
+	t := &Transaction{Notes: s.notes}
+	info := map[string]jobCands{}
+	for _, j := range s.jobs {
+		if _, ok := info[j.job.String()]; !ok {
+			info[j.job.String()] = j
+		}
+	}
 	for _, id := range s.installed {
-		t.Items = append(t.Items, Item{Package: p.pkgs[id], Reason: s.why[id].public(p)})
+		r := s.why[id].public(p)
+		if r.Kind == Requested {
+			j := info[r.Job]
+			r.Form, r.Group = j.form, j.job.Group
+		}
+		t.Items = append(t.Items, Item{Package: p.pkgs[id], Reason: r})
 	}
+	t.Notes = append(t.Notes, s.fallbacks()...)
 	sort.Slice(t.Items, func(i, j int) bool {
 		a, b := t.Items[i].Package, t.Items[j].Package
 		if a.Name != b.Name {
@@ -262,7 +322,7 @@ func (p *Pool) Resolve(req Request) (*Transaction, error) {
 		// otherwise grow the heap past it (see NewPool).
 		runtime.GC()
 	}
-	return t, nil
+	return t, s, nil
 }
 
 func knownArch(a string) bool {
@@ -277,57 +337,6 @@ func knownArch(a string) bool {
 		}
 	}
 	return false
-}
-
-// jobCandidates finds what a job spec may install: packages of that
-// name (or name.arch); otherwise providers of the capability or file.
-// Like dnf, when the spec is a plain name, packages obsoleting those
-// candidates join them, and the policy then prefers the obsoleter.
-func (s *solver) jobCandidates(spec string) ([]int32, error) {
-	var c []int32
-	plainName := false
-	if ids := s.p.named(spec); ids != nil {
-		plainName = true
-		c = s.filterAllowed(ids)
-	} else if i := strings.LastIndexByte(spec, '.'); i > 0 && knownArch(spec[i+1:]) && s.p.named(spec[:i]) != nil {
-		for _, id := range s.p.named(spec[:i]) {
-			if s.allowed[id] && s.p.pkgs[id].Arch == spec[i+1:] {
-				c = append(c, id)
-			}
-		}
-	} else {
-		d, err := ParseDep(spec)
-		if err != nil {
-			return nil, fmt.Errorf("resolve %q: %w", spec, err)
-		}
-		c = s.filterAllowed(s.p.whatProvides(d, nil))
-	}
-	if plainName && len(c) > 0 {
-		seen := map[int32]bool{}
-		for _, id := range c {
-			seen[id] = true
-		}
-		for _, id := range s.p.obsoletesBy[spec] {
-			if !s.allowed[id] || seen[id] {
-				continue
-			}
-			for _, o := range s.p.pkgs[id].Obsoletes() {
-				hit := false
-				for _, q := range c {
-					if s.p.pkgs[id].Name != s.p.pkgs[q].Name && s.p.matchesNEVR(q, o) {
-						hit = true
-						break
-					}
-				}
-				if hit {
-					c = append(c, id)
-					seen[id] = true
-					break
-				}
-			}
-		}
-	}
-	return c, nil
 }
 
 func (s *solver) filterAllowed(ids []int32) []int32 {

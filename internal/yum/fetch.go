@@ -42,7 +42,7 @@ func (e *FetchError) Network() bool {
 	if errors.As(e.Err, &env) {
 		return env.Environment()
 	}
-	if e.Status != 0 {
+	if e.Status != 0 && e.Status != http.StatusOK {
 		return e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Status == http.StatusRequestTimeout
 	}
 	if errors.Is(e.Err, os.ErrNotExist) {

@@ -178,19 +178,7 @@ func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 	}
 	fetch := func() error {
 		log.Info("fetch primary", "revision", repomd.Revision)
-		if err := rm.Downloader.Download(ctx, primURL, primPath, prim.Checksum, prim.Size); err != nil {
-			return err
-		}
-		// repomd.xml is written last: a cache whose repomd.xml matches the
-		// server's always has the files it names.
-		if err := writeAtomic(filepath.Join(rm.Dir, "baseurl"), []byte(rm.BaseURL)); err != nil {
-			return err
-		}
-		if err := writeAtomic(filepath.Join(rm.Dir, "repomd.xml"), repomdBytes); err != nil {
-			return err
-		}
-		pruneCache(rm.Dir, repomd, log)
-		return nil
+		return rm.Downloader.Download(ctx, primURL, primPath, prim.Checksum, prim.Size)
 	}
 	if !fresh {
 		if err := fetch(); err != nil {
@@ -206,15 +194,34 @@ func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 		// never used: fetch it again.
 		log.Warn("cached primary does not match repomd.xml; fetching it again", "err", err)
 		os.Remove(primPath)
+		fresh = false
 		if err = fetch(); err == nil {
 			pkgs, err = md.readPrimary(rm, prim, primPath, log)
 		}
 	}
+	if err == nil {
+		err = checkPackages(pkgs, rm.BaseURL)
+	}
 	if err != nil {
+		if !fresh {
+			// Nothing of a repository that fails its checks stays in the
+			// cache.
+			os.Remove(primPath)
+			os.Remove(filepath.Join(rm.Dir, primaryCacheName))
+		}
 		return err
 	}
-	if err := checkPackages(pkgs, rm.BaseURL); err != nil {
-		return err
+	if !fresh {
+		// repomd.xml is written last, once its primary checked out: a
+		// cache whose repomd.xml matches the server's always has the
+		// files it names.
+		if err := writeAtomic(filepath.Join(rm.Dir, "baseurl"), []byte(rm.BaseURL)); err != nil {
+			return err
+		}
+		if err := writeAtomic(filepath.Join(rm.Dir, "repomd.xml"), repomdBytes); err != nil {
+			return err
+		}
+		pruneCache(rm.Dir, repomd, log)
 	}
 	rm.all = pkgs
 	rm.pkgs = filterPackages(pkgs, rm.Repo)
