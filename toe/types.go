@@ -23,6 +23,11 @@ type Foot struct {
 	Maintainer  string            `toml:"maintainer,omitempty" json:"maintainer,omitempty"`
 	HooksDir    string            `toml:"hooks_dir,omitempty" json:"hooks_dir,omitempty"`
 	WeakDeps    *bool             `toml:"weak_deps,omitempty" json:"weak_deps,omitempty"`
+	// Best is dnf's best: a request must get its best candidate.
+	Best *bool `toml:"best,omitempty" json:"best,omitempty"`
+	// GroupPackageTypes is dnf's group_package_types: which packages of
+	// an @group request installs.
+	GroupPackageTypes []string `toml:"group_package_types,omitempty" json:"group_package_types,omitempty"`
 	Releasever  string            `toml:"releasever,omitempty" json:"releasever,omitempty"`
 	Arch        string            `toml:"arch,omitempty" json:"arch,omitempty"`
 	Rpms        []string          `toml:"rpms,omitempty" json:"rpms,omitempty"`
@@ -35,6 +40,18 @@ type Foot struct {
 	Symlinks    []Symlink         `toml:"symlink,omitempty" json:"symlink,omitempty"`
 	Files       []File            `toml:"file,omitempty" json:"file,omitempty"`
 	Hooks       []Hook            `toml:"hook,omitempty" json:"hook,omitempty"`
+}
+
+// BestOn reports whether requests must get their best candidates
+// (default true, as upstream dnf and dnf5).
+func (f *Foot) BestOn() bool { return f.Best == nil || *f.Best }
+
+// GroupTypes returns group_package_types, dnf's default when unset.
+func (f *Foot) GroupTypes() []string {
+	if len(f.GroupPackageTypes) == 0 {
+		return []string{"mandatory", "default", "conditional"}
+	}
+	return f.GroupPackageTypes
 }
 
 // WeakDepsOn reports whether weak dependencies are installed (default true).
