@@ -104,7 +104,7 @@ func Diff(ctx context.Context, foot *toe.Foot, root string, opts Options) (*Repo
 		// rpm keeps imported keys as gpg-pubkey pseudo-packages; they
 		// come from no repository.
 		if h.String(rpmhdr.TagName) == "gpg-pubkey" || !h.Has(rpmhdr.TagArch) {
-			opts.log().Debug("darn: skipping " + h.NEVRA())
+			opts.log().Debug("skipping", "package", h.NEVRA())
 			continue
 		}
 		pkg := yum.FromHeader(&rpmhdr.Package{Header: h}, "@System", "", "", 0)

@@ -75,11 +75,6 @@ func (e *MissingError) Error() string {
 	return fmt.Sprintf("%d installed package(s) in no repository of the nail: %s", len(e.Packages), strings.Join(e.Packages, ", "))
 }
 
-// Hint suggests the way out.
-func (e *MissingError) Hint() string {
-	return "add the repository that holds them, or pass --allow-missing to write the lock anyway"
-}
-
 // Pin looks up, in foot's repositories, every package of r that the FOOT
 // does not declare (every package, with opts.All) and pins it: its NEVRA,
 // the repository id and location, the URL and the sha256 of the file.
@@ -102,7 +97,7 @@ func Pin(ctx context.Context, foot *toe.Foot, r *Report, opts Options) (*Lock, e
 		return lock, nil
 	}
 	if opts.CacheDir == "" {
-		return nil, fmt.Errorf("darn: no cache directory")
+		return nil, fmt.Errorf("no cache directory")
 	}
 	repos, err := sew.Repos(foot, log)
 	if err != nil {

@@ -111,6 +111,9 @@ func writeNfpm(ctx context.Context, foot *toe.Foot, tr *tree, opts Options) (str
 		Homepage:      foot.URL,
 		License:       foot.License,
 		MTime:         mtime,
+		// Sources are file names, not patterns: coreutils ships
+		// /usr/bin/[, and a SOCK may hold any name.
+		DisableGlobbing: true,
 		Overridables: nfpm.Overridables{
 			Contents: contents,
 			Scripts:  s,

@@ -28,14 +28,15 @@ const (
 
 // DefaultCompression is the RPM payload compressor used when
 // Options.Compression is empty: zstd at level 3 packs a large SOCK about
-// as fast as it can be read, where rpmpack's own default (gzip level 9)
-// is several times slower.
+// as fast as it can be read, where gzip level 9 (rpmbuild's and
+// rpmpack's old default) is several times slower.
 const DefaultCompression = "zstd:3"
 
 // Options tune Build.
 type Options struct {
-	// Format is FormatRPM (default), FormatDeb, FormatAPK or
-	// FormatArchLinux.
+	// Format is FormatRPM (default), FormatDeb, FormatAPK,
+	// FormatArchLinux, or one that writes the SOCK at / (oci.go,
+	// tar.go): FormatOCI, FormatOCIArchive or FormatTar.
 	Format string
 	// OutDir is where the package is written (default: the current
 	// folder), under its conventional file name.
@@ -43,7 +44,8 @@ type Options struct {
 	// Compression is the payload compressor and level: "zstd", "zstd:N",
 	// "gzip", "gzip:N", "xz" or "lzma" for RPMs; deb accepts "gzip",
 	// "xz", "zstd" and "none"; apk and archlinux use their fixed
-	// compressor and ignore it. Empty means DefaultCompression (RPM) or
+	// compressor and ignore it; an image layer is "gzip" or "gzip:N".
+	// Empty means DefaultCompression (RPM), DefaultImageCompression or
 	// the packager's default.
 	Compression string
 	// SourceDateEpoch, when not zero, is the package's build time (and
@@ -104,9 +106,13 @@ func Build(ctx context.Context, foot *toe.Foot, dir string, opts Options) (strin
 		if err := checkRPMCompression(opts.Compression); err != nil {
 			return "", err
 		}
-	case FormatDeb, FormatAPK, FormatArchLinux:
+	case FormatDeb, FormatAPK, FormatArchLinux, FormatTar:
+	case FormatOCI, FormatOCIArchive:
+		if _, err := checkImageCompression(opts.Compression); err != nil {
+			return "", err
+		}
 	default:
-		return "", fmt.Errorf("format %q: want rpm, deb, apk or archlinux", opts.Format)
+		return "", fmt.Errorf("format %q: want rpm, deb, apk, archlinux, oci, oci-archive or tar", opts.Format)
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -132,14 +138,18 @@ func Build(ctx context.Context, foot *toe.Foot, dir string, opts Options) (strin
 	if err != nil {
 		return "", err
 	}
-	tr.addMknods(foot)
-	if tr.hardLinks > 0 {
-		log.Warn("pair: hard links are packaged as copies", "names", tr.hardLinks)
+	if err := tr.addMknods(foot); err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("create output folder: %w", err)
 	}
-	if opts.Format == FormatRPM {
+	switch opts.Format {
+	case FormatOCI, FormatOCIArchive:
+		return writeOCI(ctx, foot, tr, opts, log)
+	case FormatTar:
+		return writeTar(ctx, foot, tr, opts, log)
+	case FormatRPM:
 		return writeRPM(ctx, foot, tr, opts)
 	}
 	return writeNfpm(ctx, foot, tr, opts)
@@ -164,8 +174,8 @@ func checkFoot(foot *toe.Foot) error {
 	return nil
 }
 
-// checkRPMCompression accepts what rpmpack's compressor setup accepts,
-// before any work is done.
+// checkRPMCompression accepts the compressors and levels the RPM writer
+// knows, before any work is done.
 func checkRPMCompression(c string) error {
 	name, level, hasLevel := strings.Cut(c, ":")
 	switch name {

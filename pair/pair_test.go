@@ -3,7 +3,6 @@ package pair
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,135 +87,6 @@ func rpmQuery(t *testing.T, args ...string) string {
 
 const fileQF = `[%{FILENAMES} %{FILEMODES:octal} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEMTIMES} %{FILEDIGESTS}\n]`
 
-// TestBuildInstall sews a SOCK as root, pairs it, checks the package with
-// rpm, installs it into a root that does not know the SOCK's users, and
-// checks that the installed SOCK is the sewn one: numeric owners, setuid
-// bits, capabilities, device nodes and the host symlink; then erases it.
-func TestBuildInstall(t *testing.T) {
-	rpmtest.NeedRoot(t)
-	rpmtest.NeedTool(t, "rpm")
-	top := t.TempDir()
-	repo := filepath.Join(top, "repo")
-	pairRepo(t, repo)
-	foot := pairFoot(repo)
-	dir := filepath.Join(top, "sock")
-	sewIt(t, foot, dir, filepath.Join(top, "cache"))
-
-	pkg, err := Build(context.Background(), foot, dir, Options{OutDir: filepath.Join(top, "out"), SourceDateEpoch: epoch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(pkg) != "app-sock-1.2-3.x86_64.rpm" {
-		t.Errorf("package file %s, want app-sock-1.2-3.x86_64.rpm", pkg)
-	}
-	got := rpmQuery(t, "-qp", "--qf", "%{NAME}|%{VERSION}|%{RELEASE}|%{ARCH}|%{SUMMARY}|%{DESCRIPTION}|%{LICENSE}|%{VENDOR}|%{URL}|%{PACKAGER}|%{BUILDHOST}|%{BUILDTIME}|%{PAYLOADCOMPRESSOR}", pkg)
-	want := "app-sock|1.2|3|x86_64|app in a chroot|The app, chrooted.|MIT|Example|https://example.com/app|Ops <ops@example.com>|localhost|1700000000|zstd"
-	if got != want {
-		t.Errorf("header:\n got %s\nwant %s", got, want)
-	}
-	files := rpmQuery(t, "-qp", "--qf", `[%{FILENAMES} %{FILEMODES:octal} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILECAPS}\n]`, pkg)
-	for _, line := range []string{
-		"/var/deploy/app 40755 root:root \n",
-		"/var/deploy/app/usr/bin/app 104750 app:app \n",
-		"/var/deploy/app/usr/bin/sgid 102711 root:root \n",
-		"/var/deploy/app/usr/bin/ping 100755 root:root cap_net_raw=ep\n",
-		"/var/deploy/app/srv 40750 app:app \n",
-		"/var/deploy/app/srv/drop 41733 root:root \n",
-		"/var/deploy/app/bin 120777 root:root \n",
-		"/var/deploy/app/usr/lib64/h2 100644 root:root \n",
-	} {
-		if !strings.Contains(files, line) {
-			t.Errorf("rpm -qp file list lacks %q:\n%s", line, files)
-		}
-	}
-	for _, absent := range []string{"/var/deploy/app/.sock", "/var/deploy/app/dev/null", "/var/deploy/app/dev/loop9"} {
-		if strings.Contains(files, absent+" ") {
-			t.Errorf("package holds %s:\n%s", absent, files)
-		}
-	}
-	req := rpmQuery(t, "-qpR", pkg)
-	for _, line := range strings.Split(strings.TrimSpace(req), "\n") {
-		if line != "/bin/sh" && !strings.HasPrefix(line, "rpmlib(") {
-			t.Errorf("unexpected requirement %q in:\n%s", line, req)
-		}
-	}
-	scripts := rpmQuery(t, "-qp", "--scripts", pkg)
-	for _, s := range []string{
-		"postinstall scriptlet (using /bin/sh):",
-		"[ -e '/var/deploy/app/dev/loop9' ] || [ -L '/var/deploy/app/dev/loop9' ] || mknod -m 0660 '/var/deploy/app/dev/loop9' b 7 9\n",
-		"mknod -m 0666 '/var/deploy/app/dev/null' c 1 3\n",
-		"chown -h 500:500 '/var/deploy/app/home/app' '/var/deploy/app/srv' '/var/deploy/app/srv/data' '/var/deploy/app/usr/bin/app'\n",
-		"chmod 4750 '/var/deploy/app/usr/bin/app'\n",
-		"ln -sfn '/var/deploy/app/usr/bin/app' '/etc/init.d/app'\n",
-		"preuninstall scriptlet (using /bin/sh):\n# pre-remove of app-sock, written by sock pair.\nif [ \"$1\" = 0 ]; then\n\trm -f '/var/deploy/app/dev/loop9' '/var/deploy/app/dev/null'\nfi\n",
-		"postuninstall scriptlet (using /bin/sh):",
-		"if [ -L '/etc/init.d/app' ] && [ \"$(readlink '/etc/init.d/app')\" = '/var/deploy/app/usr/bin/app' ]; then rm -f '/etc/init.d/app'; fi\n",
-	} {
-		if !strings.Contains(scripts, s) {
-			t.Errorf("rpm --scripts lacks %q:\n%s", s, scripts)
-		}
-	}
-
-	// The deploy host: a shell and nothing else; no user app.
-	host := filepath.Join(top, "host")
-	shell := rpmtest.BuildRpmbuild(t, filepath.Join(top, "shell"), hostShell(t), rpmtest.RpmbuildOptions{})
-	rpmQuery(t, "--root", host, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", shell)
-	if b, _ := os.ReadFile(filepath.Join(host, "etc/passwd")); bytes.Contains(b, []byte("app:")) {
-		t.Fatalf("the host root knows user app:\n%s", b)
-	}
-	rpmQuery(t, "--root", host, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", pkg)
-
-	skip := []string{"/.sock"}
-	sewn := rpmtest.Snapshot(t, dir, skip...)
-	installed := rpmtest.Snapshot(t, filepath.Join(host, "var/deploy/app"), skip...)
-	for p, n := range sewn {
-		// rpm makes hard links copies (nfpm/rpmpack cannot say they are
-		// one file); device nodes are made at install time.
-		n.Links = ""
-		if n.Type == "dev" {
-			n.MTime = installed[p].MTime
-		}
-		sewn[p] = n
-	}
-	if d := cmp.Diff(sewn, installed); d != "" {
-		t.Errorf("installed SOCK differs from the sewn one (-sewn +installed):\n%s", d)
-	}
-	if l, err := os.Readlink(filepath.Join(host, "etc/init.d/app")); err != nil || l != "/var/deploy/app/usr/bin/app" {
-		t.Errorf("host symlink: %q, %v", l, err)
-	}
-	// The %post again changes nothing.
-	post := rpmQuery(t, "--root", host, "--dbpath", "/var/lib/rpm", "-q", "--qf", "%{POSTIN}", "app-sock")
-	if out, err := exec.Command("chroot", host, "/bin/sh", "-c", post, "sh", "1").CombinedOutput(); err != nil {
-		t.Fatalf("%%post again: %v\n%s", err, out)
-	}
-	if d := cmp.Diff(installed, rpmtest.Snapshot(t, filepath.Join(host, "var/deploy/app"), skip...)); d != "" {
-		t.Errorf("a second %%post changed the SOCK (-first +second):\n%s", d)
-	}
-
-	rpmQuery(t, "--root", host, "--dbpath", "/var/lib/rpm", "-e", "app-sock")
-	for _, p := range []string{"var/deploy/app", "etc/init.d/app"} {
-		if _, err := os.Lstat(filepath.Join(host, p)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("after rpm -e, %s is still there (%v)", p, err)
-		}
-	}
-}
-
-// hostShell is the deploy host's only package: busybox as /bin/sh with
-// the applets the scripts call.
-func hostShell(t *testing.T) rpmtest.Pkg {
-	files := []rpmtest.File{
-		{Path: "/bin", Type: rpmtest.Dir},
-		{Path: "/etc", Type: rpmtest.Dir},
-		{Path: "/etc/passwd", Body: "root:x:0:0:root:/root:/bin/sh\n"},
-		{Path: "/etc/group", Body: "root:x:0:\n"},
-		{Path: "/bin/busybox", Src: rpmtest.NeedBusybox(t), Mode: 0o755},
-	}
-	for _, a := range []string{"sh", "chown", "chmod", "mknod", "ln", "mkdir", "rm", "readlink"} {
-		files = append(files, rpmtest.File{Path: "/bin/" + a, Type: rpmtest.Symlink, Target: "busybox"})
-	}
-	return rpmtest.Pkg{Name: "hostshell", Provides: []string{"/bin/sh"}, Files: files}
-}
-
 // TestRootlessPairHelper is the half of TestRootlessEqualsRoot that runs
 // as the ordinary user: sew without root, then pair.
 func TestRootlessPairHelper(t *testing.T) {
@@ -250,6 +120,11 @@ func TestRootlessEqualsRoot(t *testing.T) {
 	rooted, err := Build(context.Background(), pairFoot(repo), filepath.Join(asRoot, "sock"), Options{OutDir: filepath.Join(asRoot, "out"), SourceDateEpoch: epoch})
 	if err != nil {
 		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(rooted)
+	b, _ := os.ReadFile(rootless)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("the root and the rootless package differ (%d and %d bytes)", len(a), len(b))
 	}
 	for _, q := range [][]string{{"--qf", fileQF}, {"--qf", `[%{FILENAMES} %{FILECAPS}\n]`}, {"--scripts"}, {"-R"}} {
 		want := rpmQuery(t, append(append([]string{"-qp"}, q...), rooted)...)
@@ -314,7 +189,7 @@ func TestRefusals(t *testing.T) {
 		{name: "sock_dir root", status: sew.StatusComplete, foot: func(f *toe.Foot) { f.SockDir = "/" }, want: `sock_dir "/": want an absolute folder other than /`},
 		{name: "bad compression", status: sew.StatusComplete, opts: Options{Compression: "bzip2"}, want: `compression "bzip2": want zstd[:N], gzip[:N], xz or lzma`},
 		{name: "bad level", status: sew.StatusComplete, opts: Options{Compression: "gzip:12"}, want: `compression "gzip:12": want gzip or gzip:LEVEL (gzip 1-9, zstd 1-22)`},
-		{name: "bad format", status: sew.StatusComplete, opts: Options{Format: "msi"}, want: `format "msi": want rpm, deb, apk or archlinux`},
+		{name: "bad format", status: sew.StatusComplete, opts: Options{Format: "msi"}, want: `format "msi": want rpm, deb, apk, archlinux, oci, oci-archive or tar`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := fakeSock(t, tc.status)
@@ -439,7 +314,7 @@ func TestDeb(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dpkg-deb -I postinst: %v\n%s", err, ctl)
 	}
-	if !strings.Contains(string(ctl), "mknod -m 0666 '/srv/fake/dev/null' c 1 3") {
+	if !strings.Contains(string(ctl), "node 'dev/null' 0666 c 1 3") {
 		t.Errorf("postinst:\n%s", ctl)
 	}
 	prerm, _ := exec.Command(dpkg, "-I", p, "prerm").CombinedOutput()
@@ -455,4 +330,86 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRootIDs: a SOCK whose passwd and group call ids 0 something else
+// (nobody, nogroup) and call another id root still packages id 0 as
+// root:root, and the other id as a number, never as root.
+func TestRootIDs(t *testing.T) {
+	dir := fakeSock(t, sew.StatusComplete)
+	for f, body := range map[string]string{
+		"etc/passwd": "nobody:x:0:0::/:/bin/sh\nroot:x:500:500::/root:/bin/sh\n",
+		"etc/group":  "nogroup:x:0:\nroot:x:500:\n",
+		".sock/manifest.json": `{"version": 1, "entries": [
+{"path":"/usr/bin/app","type":"file","mode":"4755","user":"nobody","group":"nogroup","uid":0,"gid":0},
+{"path":"/etc/app.conf","type":"file","mode":"0640","user":"root","group":"root","uid":500,"gid":500}
+]}
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := Build(context.Background(), fakeFoot(), dir, Options{OutDir: t.TempDir(), SourceDateEpoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rpmQuery(t, "-qp", "--qf", `[%{FILENAMES} %{FILEMODES:octal} %{FILEUSERNAME}:%{FILEGROUPNAME}\n]`, p)
+	for _, w := range []string{
+		"/srv/fake/usr/bin/app 104755 root:root\n",
+		"/srv/fake/etc/app.conf 100640 500:500\n",
+		"/srv/fake/etc/passwd 100644 root:root\n",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("files lack %q:\n%s", w, got)
+		}
+	}
+	if s := rpmQuery(t, "-qp", "--scripts", p); !strings.Contains(s, "own 500:500 'etc/app.conf'\n") {
+		t.Errorf("scripts do not chown uid 500:\n%s", s)
+	}
+}
+
+// TestRefuseUnderSymlink: entries pair would make under a symlink of the
+// SOCK (a [[mknod]], a rootless manifest's device node) are refused at
+// build time, and nothing is written.
+func TestRefuseUnderSymlink(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{name: "mknod", setup: func(t *testing.T, dir string) {
+			if err := os.Symlink("/etc", filepath.Join(dir, "dev")); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "[[mknod]] /dev/null: /dev in the SOCK is a symlink"},
+		{name: "manifest", setup: func(t *testing.T, dir string) {
+			if err := os.MkdirAll(filepath.Join(dir, "dev"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/etc", filepath.Join(dir, "usr/lib")); err != nil {
+				t.Fatal(err)
+			}
+			mf := `{"version": 1, "entries": [
+{"path":"/usr/lib/x/tty","type":"char","mode":"0666","user":"root","group":"root","uid":0,"gid":0,"major":5,"minor":0}
+]}
+`
+			if err := os.WriteFile(filepath.Join(dir, ".sock/manifest.json"), []byte(mf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "manifest entry /usr/lib/x/tty: /usr/lib in the SOCK is a symlink"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := fakeSock(t, sew.StatusComplete)
+			tc.setup(t, dir)
+			out := t.TempDir()
+			_, err := Build(context.Background(), fakeFoot(), dir, Options{OutDir: out, SourceDateEpoch: epoch})
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if ents, _ := os.ReadDir(out); len(ents) != 0 {
+				t.Errorf("output folder not empty: %v", ents)
+			}
+		})
+	}
 }

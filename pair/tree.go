@@ -38,16 +38,20 @@ type node struct {
 	Caps  string // canonical capability text, "" for none
 	Size  int64
 	host  string // the file on the build host, for bodies
+	// What the walk saw of a file on disk, checked again when its body
+	// is read (openBody).
+	dev, ino, nlink uint64
 }
 
 // tree is the SOCK to package, sorted by path, with the names its own
 // accounts give to owner numbers.
 type tree struct {
-	nodes     []node
-	users     map[uint32]string
-	groups    map[uint32]string
-	hardLinks int // names beyond the first of hard-linked files
-	bytes     int64
+	dir    string // the SOCK
+	nodes  []node
+	users  map[uint32]string
+	groups map[uint32]string
+	links  map[string]bool // the symlinks' paths, made by symlinkAbove
+	bytes  int64
 }
 
 // collect walks the SOCK at dir, skipping sew's own folder. With a
@@ -56,7 +60,7 @@ type tree struct {
 // as they would in a root build; without one, everything comes from the
 // tree itself.
 func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.Logger) (*tree, error) {
-	tr := &tree{}
+	tr := &tree{dir: dir}
 	var err error
 	if tr.users, err = readIDNames(dir, "/etc/passwd"); err != nil {
 		return nil, err
@@ -64,7 +68,6 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 	if tr.groups, err = readIDNames(dir, "/etc/group"); err != nil {
 		return nil, err
 	}
-	inodes := map[uint64]bool{}
 	seen := map[string]int{}
 	err = filepath.WalkDir(dir, func(host string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -85,19 +88,14 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 		if err := unix.Lstat(host, &st); err != nil {
 			return fmt.Errorf("stat %s: %w", host, err)
 		}
-		n := node{Path: p, Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, MTime: st.Mtim.Sec, host: host}
+		n := node{Path: p, Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, MTime: st.Mtim.Sec, host: host,
+			dev: st.Dev, ino: st.Ino, nlink: uint64(st.Nlink)}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
 			n.Type = manifest.TypeDir
 		case unix.S_IFREG:
 			n.Type = manifest.TypeFile
 			n.Size = st.Size
-			if st.Nlink > 1 {
-				if inodes[st.Ino] {
-					tr.hardLinks++
-				}
-				inodes[st.Ino] = true
-			}
 			if mf == nil {
 				if n.Caps, err = readCaps(host); err != nil {
 					return err
@@ -175,13 +173,23 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 	sort.Slice(tr.nodes, func(i, j int) bool { return tr.nodes[i].Path < tr.nodes[j].Path })
 	for _, n := range tr.nodes {
 		tr.bytes += n.Size
+		if n.host == "" && n.Type != manifest.TypeDir {
+			if l := tr.symlinkAbove(n.Path); l != "" {
+				return nil, fmt.Errorf("manifest entry %s: %s in the SOCK is a symlink", n.Path, l)
+			}
+		}
 	}
 	return tr, nil
 }
 
 // addMknods adds the FOOT's [[mknod]] device nodes that the tree lacks (a
 // SOCK sewn from another FOOT) and gives the FOOT's mode to those it has.
-func (tr *tree) addMknods(foot *toe.Foot) {
+func (tr *tree) addMknods(foot *toe.Foot) error {
+	for _, m := range foot.Mknods {
+		if l := tr.symlinkAbove(manifest.Clean(m.Path)); l != "" {
+			return fmt.Errorf("[[mknod]] %s: %s in the SOCK is a symlink", m.Path, l)
+		}
+	}
 	at := map[string]int{}
 	for i, n := range tr.nodes {
 		at[n.Path] = i
@@ -200,23 +208,55 @@ func (tr *tree) addMknods(foot *toe.Foot) {
 		tr.nodes = append(tr.nodes, n)
 	}
 	sort.Slice(tr.nodes, func(i, j int) bool { return tr.nodes[i].Path < tr.nodes[j].Path })
+	return nil
 }
 
 // user names uid as the SOCK's /etc/passwd does; a number it does not
 // know is written as the number, which rpm maps to root and the %post
-// corrects.
-func (tr *tree) user(uid uint32) string {
-	if n, ok := tr.users[uid]; ok {
+// corrects. Id 0 is always root, whatever the SOCK calls it (a passwd
+// naming uid 0 "nobody" must not give the deployed tree to the host's
+// nobody), and no other id is ever called root (a setuid file of uid 500
+// named root would be setuid root on the host until the %post ran).
+func (tr *tree) user(uid uint32) string { return idName(tr.users, uid) }
+
+func (tr *tree) group(gid uint32) string { return idName(tr.groups, gid) }
+
+func idName(names map[uint32]string, id uint32) string {
+	if id == 0 {
+		return "root"
+	}
+	if n, ok := names[id]; ok && n != "root" && n != "" {
 		return n
 	}
-	return strconv.FormatUint(uint64(uid), 10)
+	return strconv.FormatUint(uint64(id), 10)
 }
 
-func (tr *tree) group(gid uint32) string {
-	if n, ok := tr.groups[gid]; ok {
-		return n
+// symlinkAbove returns the first symlink of the tree among the folders
+// above p, "" when there is none: the install scripts would follow it,
+// so no entry pair adds (a manifest's device node, a nail's [[mknod]])
+// may sit under one.
+func (tr *tree) symlinkAbove(p string) string {
+	if tr.links == nil {
+		tr.links = map[string]bool{}
+		for _, n := range tr.nodes {
+			if n.Type == manifest.TypeSymlink {
+				tr.links[n.Path] = true
+			}
+		}
 	}
-	return strconv.FormatUint(uint64(gid), 10)
+	links := tr.links
+	for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+		if links[d] {
+			// Report the outermost one.
+			for up := path.Dir(d); up != "/"; up = path.Dir(up) {
+				if links[up] {
+					d = up
+				}
+			}
+			return d
+		}
+	}
+	return ""
 }
 
 // readIDNames maps ids to names from an account file of the SOCK (the

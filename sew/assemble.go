@@ -20,6 +20,7 @@ import (
 	"github.com/sock-project/sock/internal/rpmdb"
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/sandbox"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/internal/solve"
 	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/toe"
@@ -65,6 +66,10 @@ type Summary struct {
 	Durations  map[string]float64 `json:"durations_seconds"`
 	Scriptlets []ScriptletReport  `json:"scriptlets"`
 	Hooks      []HookReport       `json:"hooks"`
+	// Sandbox says how scriptlets were contained (namespaces made by root
+	// or a user namespace, network, capabilities kept, seccomp); absent
+	// when none ran.
+	Sandbox *sandbox.Containment `json:"sandbox,omitempty"`
 	// UnknownOwners are user and group names packages used that the SOCK
 	// does not define; their files went to root, as rpm does.
 	UnknownOwners []string `json:"unknown_owners,omitempty"`
@@ -123,19 +128,19 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	phase := func(name string, start time.Time) { s.Durations[name] += time.Since(start).Seconds() }
 
 	t0 := time.Now()
-	progress("sew: resolve")
+	progress("resolve")
 	plan, err := MakePlan(ctx, foot, opts.PlanOptions)
 	if err != nil {
 		return nil, err
 	}
 	phase("resolve", t0)
-	progress("sew: %s to install", plural(len(plan.Order), "package"))
+	progress("%s to install", plural(len(plan.Order), "package"))
 
 	lk, err := prepare(dir, opts.Force, opts.Wait)
 	if err != nil {
 		return nil, err
 	}
-	defer lk.release()
+	defer lk.Release()
 	if err := writeState(dir, State{Status: StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
@@ -148,7 +153,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if rootless {
 		mf = manifest.New()
 	}
-	root, err := payload.OpenRoot(dir)
+	root, err := sockfs.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +164,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAccounts(dir, groups, users, now/86400, mf); err != nil {
+	if err := writeAccounts(root, groups, users, now/86400, mf); err != nil {
 		return nil, fmt.Errorf("write accounts: %w", err)
 	}
 	phase("accounts", t0)
@@ -168,6 +173,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
+	sc.manifest = mf
 	tx := &install{
 		ctx: ctx, dir: dir, root: root, plan: plan, opts: opts, manifest: mf,
 		groups: groups, users: users, now: now, summary: s, scripts: sc,
@@ -187,13 +193,13 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 	phase("fetch+unpack", t0)
 
 	t0 = time.Now()
-	if err := placeFiles(dir, foot, mf, now); err != nil {
+	if err := placeFiles(root, foot, mf, now); err != nil {
 		return nil, err
 	}
-	if err := makeNodes(dir, foot, mf); err != nil {
+	if err := makeNodes(root, foot, mf); err != nil {
 		return nil, err
 	}
-	if err := makeHomes(dir, users, groups, mf); err != nil {
+	if err := makeHomes(root, users, groups, mf); err != nil {
 		return nil, err
 	}
 	for _, l := range foot.Symlinks {
@@ -210,7 +216,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		return nil, err
 	}
 	if failed := sc.fatal(); len(failed) > 0 {
-		return nil, fmt.Errorf("%s; the SOCK is incomplete (see %s)", strings.Join(failed, "; "), filepath.Join(dir, StateDir, "scriptlets.log"))
+		return nil, fmt.Errorf("%s; the SOCK is incomplete (see %s)", strings.Join(failed, "; "), filepath.Join(dir, sockfs.ScriptletLogPath))
 	}
 	if mf != nil {
 		if err := mf.Save(dir); err != nil {
@@ -230,13 +236,13 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		// The state is written last, after the clamp: give it, and the
 		// folder its rename touched, the same time.
 		t := time.Unix(opts.SourceDateEpoch, 0)
-		for _, p := range []string{filepath.Join(dir, StateDir, "state.json"), filepath.Join(dir, StateDir)} {
+		for _, p := range []string{filepath.Join(dir, sockfs.StatePath), filepath.Join(dir, sockfs.StateDir)} {
 			if err := os.Chtimes(p, t, t); err != nil {
 				return nil, err
 			}
 		}
 	}
-	progress("sew: %s complete: %s, %s", dir, plural(s.Packages, "package"), plural(s.Files, "file"))
+	progress("%s complete: %s, %s", dir, plural(s.Packages, "package"), plural(s.Files, "file"))
 	return s, nil
 }
 
@@ -262,7 +268,7 @@ func footDigest(foot *toe.Foot) (string, error) {
 type install struct {
 	ctx      context.Context
 	dir      string
-	root     *payload.Root
+	root     *sockfs.Root
 	plan     *Plan
 	opts     Options
 	manifest *manifest.Manifest
@@ -377,7 +383,7 @@ func (tx *install) run() error {
 	sort.Strings(tx.summary.UnknownOwners)
 
 	// The target's own macros say where its rpmdb lives.
-	dbpath := targetDBPath(tx.dir)
+	dbpath := sockfs.DBPath(tx.root)
 	tx.summary.DBPath = dbpath
 	if err := tx.writeDB(dbpath, headers); err != nil {
 		return err
@@ -438,7 +444,7 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 	for _, f := range files {
 		switch f.Path {
 		case passwdFile.path, groupFile.path, shadowFile.path, gshadowFile.path:
-			if err := writeAccounts(tx.dir, tx.groups, tx.users, tx.now/86400, tx.manifest); err != nil {
+			if err := writeAccounts(tx.root, tx.groups, tx.users, tx.now/86400, tx.manifest); err != nil {
 				return nil, fmt.Errorf("write accounts after %s: %w", nevra, err)
 			}
 		}
@@ -511,44 +517,6 @@ func (tx *install) writeDB(dbpath string, headers []*rpmhdr.Package) error {
 		}
 	}
 	return w.Close()
-}
-
-// targetDBPath reads %_dbpath from the SOCK's own rpm macros (Fedora keeps
-// its rpmdb in /usr/lib/sysimage/rpm, EL9 in /var/lib/rpm); /var/lib/rpm
-// when the SOCK has no rpm macros.
-func targetDBPath(dir string) string {
-	dbpath := "/var/lib/rpm"
-	files := []string{filepath.Join(dir, "usr/lib/rpm/macros")}
-	more, _ := filepath.Glob(filepath.Join(dir, "usr/lib/rpm/macros.d/macros.*"))
-	files = append(files, more...)
-	etc, _ := filepath.Glob(filepath.Join(dir, "etc/rpm/macros*"))
-	files = append(files, etc...)
-	vars := map[string]string{"_usr": "/usr", "_var": "/var", "_prefix": "/usr", "_usrlibrpm": "/usr/lib/rpm"}
-	for _, f := range files {
-		b, err := os.ReadFile(f) // the SOCK's own file: a read, never a write
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			fields := strings.Fields(line)
-			if len(fields) < 2 {
-				continue
-			}
-			switch fields[0] {
-			case "%_usr", "%_var", "%_prefix":
-				vars[fields[0][1:]] = fields[1]
-			case "%_dbpath":
-				dbpath = fields[1]
-			}
-		}
-	}
-	for k, v := range vars {
-		dbpath = strings.ReplaceAll(dbpath, "%{"+k+"}", v)
-	}
-	if !strings.HasPrefix(dbpath, "/") || strings.Contains(dbpath, "%") || strings.Contains(dbpath, "..") {
-		return "/var/lib/rpm"
-	}
-	return filepath.Clean(dbpath)
 }
 
 // accounts converts the FOOT's groups and users, allocating ids for those

@@ -50,6 +50,7 @@ func fidelityRepo(t *testing.T, dir string) {
 			{Path: "/usr/bin/suid", Body: "suid\n", Mode: 0o4755},
 			{Path: "/usr/bin/sgid", Body: "sgid\n", Mode: 0o2711},
 			{Path: "/usr/bin/ping", Body: "ping\n", Mode: 0o755, Caps: "cap_net_raw=ep"},
+			{Path: "/usr/bin/nocaps", Body: "nocaps\n", Mode: 0o755, Caps: "="}, // an empty capability set
 			{Path: "/var/spool", Type: rpmtest.Dir},
 			{Path: "/var/spool/drop", Type: rpmtest.Dir, Mode: 0o1733},
 			{Path: "/var/spool/owned", Body: "x\n", Owner: "nosuchuser", Group: "nosuchgroup"},

@@ -13,10 +13,17 @@
 // target's own %_dbpath (internal/rpmdb), place the FOOT's files, device
 // nodes and home folders, run hooks, and only then mark DIR complete.
 //
+// Scriptlets and hooks run contained (docs/security.md): no host paths,
+// network, module loading or mounts; they get SOURCE_DATE_EPOCH and
+// rpm's variables, nothing else of sock's environment (scriptRunner.env).
+//
 // Without root, what could not be applied (owners, setuid bits, device
 // nodes, capabilities) goes to a manifest inside the SOCK (.sock/), which
-// pair reads. sew never writes outside DIR, and never builds into a
+// pair reads; so do the owners and modes scriptlets and hooks set, when
+// subordinate ids let them (sandbox.Result.Owners, scriptRunner.record). sew never writes outside DIR, and never builds into a
 // non-empty directory it did not make unless told to (Options.Force).
+// DIR and its parents must not be another user's or writable by others
+// (dirmode.go, DirModeError), and DIR is 0700 while sew builds.
 //
 // It leaves the command line, exit codes and stdout to cmd/sock, and
 // packaging to pair. Start with Assemble.

@@ -104,10 +104,10 @@ func TestFaults(t *testing.T) {
 
 	for _, f := range []faultserver.Fault{
 		faultserver.Status500, faultserver.Status503, faultserver.Reset,
-		faultserver.Truncate, faultserver.Stall, faultserver.StallBody,
+		faultserver.Truncate, faultserver.Stall, faultserver.StallBody, faultserver.Trickle,
 	} {
 		t.Run("transient/"+f.String(), func(t *testing.T) {
-			srv.Set(faultserver.Options{Fault: f, Every: 2, Stall: 3 * time.Second})
+			srv.Set(faultserver.Options{Fault: f, Every: 2, Stall: 3 * time.Second, Gap: 100 * time.Millisecond})
 			before := srv.Faults()
 			dir := filepath.Join(t.TempDir(), "sock")
 			cache := t.TempDir()
@@ -139,13 +139,16 @@ func TestFaults(t *testing.T) {
 		{faultserver.Corrupt, isTarget, target, "sha256 checksum mismatch"},
 		{faultserver.Stall, isTarget, target, "server stalled: no data for 500ms"},
 		{faultserver.StallBody, isTarget, target, "server stalled: no data for 500ms"},
+		// A byte every 100 ms against a 500 ms timeout: dnf's minrate
+		// rule scaled down from a byte every 20 s against 30 s.
+		{faultserver.Trickle, isTarget, target, "transfer too slow"},
 		{faultserver.Status503, isPrimary, "primary.xml.gz", "server answered 503 Service Unavailable"},
 		{faultserver.Corrupt, isPrimary, "primary.xml.gz", "sha256 checksum mismatch"},
 		{faultserver.BadRepomd, nil, "primary.xml.gz", "sha256 checksum mismatch"},
 	} {
 		name := "permanent/" + tc.fault.String() + "/" + path.Base(tc.file)
 		t.Run(name, func(t *testing.T) {
-			srv.Set(faultserver.Options{Fault: tc.fault, Every: 1, Match: tc.match, Stall: 3 * time.Second})
+			srv.Set(faultserver.Options{Fault: tc.fault, Every: 1, Match: tc.match, Stall: 3 * time.Second, Gap: 100 * time.Millisecond})
 			before := srv.Faults()
 			dir := filepath.Join(t.TempDir(), "sock")
 			cache := t.TempDir()

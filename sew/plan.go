@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -34,7 +35,11 @@ type PlanOptions struct {
 	// dependencies; and every requirement of the set must be met inside
 	// it, else the lock is stale and the plan fails.
 	Locked bool
-	Log    *slog.Logger
+	// MaxDownload caps a download whose size the metadata does not
+	// announce (an rpm given by URL, a repomd.xml entry without size);
+	// 0 means yum.DefaultMaxSize.
+	MaxDownload int64
+	Log         *slog.Logger
 }
 
 // Plan is the package transaction a FOOT means: which packages, from
@@ -67,13 +72,22 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	if err != nil {
 		return nil, err
 	}
-	dl := &yum.Downloader{Log: log}
+	if opts.MaxDownload == 0 && foot.MaxDownload != "" {
+		if opts.MaxDownload, err = toe.ParseSize(foot.MaxDownload); err != nil {
+			return nil, fmt.Errorf("max_download: %w", err)
+		}
+	}
+	dl := &yum.Downloader{Log: log, MaxSize: opts.MaxDownload}
 	md, err := yum.Load(ctx, repos, yum.LoadOptions{CacheDir: opts.CacheDir, Offline: opts.Offline, Downloader: dl, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	log.Info(fmt.Sprintf("sew: loaded %d packages from %d repositories", len(md.Packages), len(md.Repos)))
-	fetcher := &yum.Fetcher{CacheDir: opts.CacheDir, Downloader: dl}
+	log.Info("loaded repositories", "packages", len(md.Packages), "repositories", len(md.Repos))
+	fetcher := &yum.Fetcher{CacheDir: opts.CacheDir, Downloader: dl, Downloaders: map[string]*yum.Downloader{}}
+	for _, rm := range md.Repos {
+		// Each repository's packages come at its own minrate and timeout.
+		fetcher.Downloaders[rm.Repo.ID] = rm.Downloader
+	}
 	p := &Plan{Foot: foot, Repos: repos, Metadata: md, Fetcher: fetcher}
 
 	var jobs []solve.Job
@@ -105,7 +119,7 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	}
 	for _, pin := range foot.Pins {
 		if opts.Locked && pin.Sha256 == "" {
-			return nil, fmt.Errorf("pinned rpm %s: no sha256, and --locked verifies every package", pinName(pin))
+			return nil, fmt.Errorf("pinned rpm %s: no sha256, and a locked plan verifies every package", pinName(pin))
 		}
 		pkg, err := pinned(ctx, fetcher, md, pin)
 		if err != nil {
@@ -148,7 +162,7 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	if errors.As(err, &unsat) && needsFilelists(unsat) {
 		// A file dependency primary.xml does not list: load filelists
 		// and try again, as dnf would have had them from the start.
-		log.Info("sew: loading filelists for a file dependency")
+		log.Info("loading filelists for a file dependency")
 		if ferr := md.LoadFilelists(ctx); ferr != nil {
 			return nil, ferr
 		}
@@ -249,10 +263,15 @@ func groupJobs(ctx context.Context, md *yum.Metadata, spec string, foot *toe.Foo
 
 // RPMLocation tells whether an rpms entry names a package file (a URL, an
 // absolute path made so by toe, or a path relative to mrepo_url), and
-// where it is. Names and capabilities are not files.
+// where it is. Names and capabilities are not files. As with dnf, a name
+// ending in .rpm is a file; so is an absolute path that does not end in
+// .rpm but is an existing RPM file (its lead magic tells), while any
+// other path stays a file capability ("/usr/bin/sh").
 func RPMLocation(spec, mrepo string) (string, bool) {
 	switch {
 	case strings.Contains(spec, "://"):
+		return spec, true
+	case !strings.HasSuffix(spec, ".rpm") && filepath.IsAbs(spec) && isRPMFile(spec):
 		return spec, true
 	case !strings.HasSuffix(spec, ".rpm") || strings.ContainsAny(spec, " <>=()"):
 		return "", false
@@ -263,6 +282,37 @@ func RPMLocation(spec, mrepo string) (string, bool) {
 	default:
 		return strings.TrimSuffix(mrepo, "/") + "/" + strings.TrimPrefix(spec, "./"), true
 	}
+}
+
+// SourcePackageError is a source package (arch src or nosrc) given as a
+// package file: sock, as dnf, installs binary packages only.
+type SourcePackageError struct {
+	Location string
+	// NEVR is the package's name-version-release and build arch as its
+	// header has them.
+	NEVR string
+}
+
+func (e *SourcePackageError) Error() string {
+	return fmt.Sprintf("%s: %s is a source package (src.rpm): only binary packages can be installed", e.Location, e.NEVR)
+}
+
+// isRPMFile reports whether path is a regular file that starts with an
+// RPM lead.
+func isRPMFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return false
+	}
+	return magic == [4]byte{0xed, 0xab, 0xee, 0xdb}
 }
 
 // readRemote fetches a package file into the cache and describes it from
@@ -285,6 +335,11 @@ func readRemote(ctx context.Context, f *yum.Fetcher, loc string, sum yum.Checksu
 	hp, err := rpmhdr.ReadPackage(bufio.NewReader(fh))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", loc, err)
+	}
+	if hp.IsSource() {
+		// dnf refuses them too: a source package's files are a spec and
+		// tarballs, nothing to install into a SOCK.
+		return nil, &SourcePackageError{Location: loc, NEVR: hp.Header.NEVRA()}
 	}
 	repo := "@url"
 	if !strings.Contains(loc, "://") {
@@ -461,7 +516,7 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 		}
 		best := bestOf(matched, foot.Arch, priority, order)
 		if best == nil {
-			return nil, fmt.Errorf("--locked: rpms entry %q: no pin and no repository package provides it", j.Spec)
+			return nil, fmt.Errorf("locked plan: rpms entry %q: no pin and no repository package provides it", j.Spec)
 		}
 		add(best, solve.Reason{Kind: solve.Requested, Job: j.Spec})
 	}
@@ -484,19 +539,14 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 	return tx, nil
 }
 
-// StaleLockError is a --locked plan whose packages need something no
+// StaleLockError is a locked plan (PlanOptions.Locked) whose packages need something no
 // package of the lock provides.
 type StaleLockError struct {
 	Unmet []string
 }
 
 func (e *StaleLockError) Error() string {
-	return "--locked: the pinned packages do not cover their own requirements: " + strings.Join(e.Unmet, "; ")
-}
-
-// Hint suggests the way out.
-func (e *StaleLockError) Hint() string {
-	return "the lock is stale: rerun sock darn on a SOCK sewn without --locked"
+	return "locked plan: the pinned packages do not cover their own requirements: " + strings.Join(e.Unmet, "; ")
 }
 
 func sortItems(tx *solve.Transaction) {

@@ -6,7 +6,8 @@ import "github.com/sock-project/sock/internal/yum"
 // shows), and per-package events (what a terminal shows as bars). Its
 // methods are called from several goroutines.
 type Progress interface {
-	// Phase reports a step: "sew: resolve", "sew: 143 packages to install".
+	// Phase reports a step: "resolve", "143 packages to install". The
+	// caller adds its own prefix (the CLI prints "sew: resolve").
 	Phase(msg string)
 	// Begin announces the transaction: packages to install and bytes to
 	// download (cached ones included).

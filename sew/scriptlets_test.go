@@ -48,6 +48,33 @@ func scriptletRepo(t *testing.T, dir string) {
 		Post:  "echo about to fail; exit 3",
 		Files: []rpmtest.File{{Path: "/etc/badpost.conf", Body: "still installed\n"}},
 	})
+	// posix.fork, exec and wait, as real Lua scriptlets run a helper;
+	// what ran before the fork happens once.
+	rb(rpmtest.Pkg{
+		Name: "luafork", Requires: []string{"busybox"},
+		PostProg: "<lua>",
+		Post: `posix.mkdir("/var/lib/forkdir")
+local f = io.open("/var/tmp/fork.log", "w"); f:write("before\n"); f:close()
+local pid = posix.fork()
+if pid == 0 then
+  posix.exec("/bin/sh", "-c", "echo child ran >> /var/tmp/fork.log; exit 4")
+  os.exit(99)
+elseif pid > 0 then
+  local w = posix.wait(pid)
+  local f = io.open("/var/tmp/fork.log", "a"); f:write("parent waited: ", tostring(w == pid), "\n"); f:close()
+end
+local g = io.open("/var/tmp/fork.log", "a"); g:write("after\n"); g:close()`,
+		Files: []rpmtest.File{{Path: "/etc/luafork.conf", Body: "f\n"}},
+	})
+	// %pre -e and %post -e: macros expanded when they run, as rpm does
+	// (unexpanded, "exit %{...}" fails in the shell).
+	rb(rpmtest.Pkg{
+		Name: "expander", RequiresPre: []string{"/bin/sh"}, ExpandScripts: true,
+		Pre:      "echo 'pre %{_prefix} %{_dbpath} %{?nosuchmacro} 100%%' > /var/tmp/expanded\nexit %{?exitpre}%{!?exitpre:0}",
+		Post:     "echo 'post %{_var} %{nosuchmacro}' >> /var/tmp/expanded",
+		Triggers: []rpmtest.Trigger{{Kind: "triggerin", On: "busybox", Expand: true, Body: "echo 'trigger %{_usr} $1 $2' >> /var/tmp/expanded"}},
+		Files:    []rpmtest.File{{Path: "/etc/expander.conf", Body: "e\n"}},
+	})
 	rpmtest.Createrepo(t, dir)
 }
 
@@ -59,11 +86,11 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 	repo := t.TempDir()
 	scriptletRepo(t, repo)
 	dnfRoot := filepath.Join(t.TempDir(), "dnf")
-	rpmtest.DNFInstall(t, dnfRoot, repo, "app", "badpost")
+	rpmtest.DNFInstall(t, dnfRoot, repo, "app", "badpost", "expander", "luafork")
 
 	sockRoot := filepath.Join(t.TempDir(), "sock")
 	foot := &toe.Foot{Package: "s", Version: "1", Release: "1", Arch: "x86_64", Releasever: "9",
-		Rpms: []string{"app", "badpost"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
+		Rpms: []string{"app", "badpost", "expander", "luafork"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
 	sum, err := Assemble(context.Background(), foot, sockRoot, Options{PlanOptions: PlanOptions{CacheDir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +108,15 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 	if n := got["/var/lib/svc/data"]; n.UID != 600 || n.GID != 600 {
 		t.Errorf("/var/lib/svc/data owned by %d:%d, want the user %%pre added (600:600)", n.UID, n.GID)
 	}
+	// The tree equals dnf's, file included; _dbpath is whatever the
+	// target's macros (and Debian's rpm for dnf) make it.
+	if b, err := os.ReadFile(filepath.Join(sockRoot, "var/tmp/expanded")); err != nil || !strings.HasPrefix(string(b), "pre /usr /") ||
+		!strings.HasSuffix(string(b), "  100%\npost /var %{nosuchmacro}\ntrigger /usr $1 $2\n") || strings.Contains(string(b), "%{_dbpath}") {
+		t.Errorf("-e scriptlets wrote %q (%v)", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(sockRoot, "var/tmp/fork.log")); err != nil || string(b) != "before\nchild ran\nparent waited: true\nafter\n" {
+		t.Errorf("posix.fork scriptlet wrote %q (%v)", b, err)
+	}
 	var report []string
 	for _, s := range sum.Scriptlets {
 		report = append(report, s.Package+" "+s.Kind+" "+s.Interpreter+" "+s.Status)
@@ -95,6 +131,9 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 		"svc-1.0-1.x86_64 filetriggerin /bin/sh ok",
 		"luapost-1.0-1.x86_64 post <lua> ok",
 		"badpost-1.0-1.x86_64 post /bin/sh failed",
+		"expander-1.0-1.x86_64 prein /bin/sh ok",
+		"expander-1.0-1.x86_64 post /bin/sh ok",
+		"luafork-1.0-1.x86_64 post <lua> ok",
 	} {
 		i := sort.SearchStrings(report, w)
 		if i == len(report) || report[i] != w {
@@ -119,7 +158,7 @@ func TestRootlessScriptletsHelper(t *testing.T) {
 		t.Skip("run by TestRootlessScriptlets only")
 	}
 	foot := &toe.Foot{Package: "s", Version: "1", Release: "1", Arch: "x86_64", Releasever: "9",
-		Rpms: []string{"app", "badpost"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
+		Rpms: []string{"app", "badpost", "expander", "luafork"}, Repos: []toe.Repo{{ID: "t", BaseURL: toe.StringList{"file://" + repo}}}}
 	sum, err := Assemble(context.Background(), foot, dir, Options{
 		PlanOptions: PlanOptions{CacheDir: filepath.Join(filepath.Dir(dir), "cache")}, Scripts: ScriptsAlways})
 	if err != nil {

@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/sandbox"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -33,8 +36,11 @@ type ScriptletReport struct {
 
 // HookReport is one hook sew ran.
 type HookReport struct {
-	Name     string  `json:"name"`
-	Chroot   bool    `json:"chroot"`
+	Name   string `json:"name"`
+	Chroot bool   `json:"chroot"`
+	// Network is "none" (loopback only) or "host" for a hook inside the
+	// SOCK, "host" for one run on the host.
+	Network  string  `json:"network"`
 	ExitCode int     `json:"exit_code"`
 	Seconds  float64 `json:"seconds"`
 	Output   string  `json:"output,omitempty"`
@@ -56,6 +62,9 @@ type scriptRunner struct {
 	installed []*trigPkg
 	// next is the package between its %pre and its %post.
 	next *trigPkg
+	// manifest, in a rootless sew, gets what scriptlets and hooks gave to
+	// other owners (sandbox.Result.Owners).
+	manifest *manifest.Manifest
 }
 
 func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scriptRunner, error) {
@@ -66,14 +75,38 @@ func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scr
 	case ScriptsAuto, ScriptsAlways:
 		if err := sandbox.Available(dir); err != nil {
 			if opts.Scripts == ScriptsAlways {
-				return nil, fmt.Errorf("--scripts=always: cannot enter the SOCK to run scriptlets: %w", err)
+				return nil, fmt.Errorf("scripts policy %q: cannot enter the SOCK to run scriptlets: %w", ScriptsAlways, err)
 			}
 			r.skipWhy = "cannot enter the SOCK here: " + err.Error()
+		} else {
+			c := sandbox.Contained(sandbox.Options{})
+			s.Sandbox = &c
 		}
 	default:
-		return nil, fmt.Errorf("--scripts=%s: want auto, always or never", opts.Scripts)
+		return nil, fmt.Errorf("scripts policy %q: want auto, always or never", opts.Scripts)
 	}
 	return r, nil
+}
+
+// env is what scriptlets and hooks inside the SOCK get of the host's
+// environment, besides what the sandbox sets (PATH, HOME, rpm's
+// RPM_INSTALL_PREFIX*): SOURCE_DATE_EPOCH, when this sew has one, as rpm
+// passes it on (shadow's pwconv dates /etc/shadow from it), then extra.
+// Nothing else of sock's environment gets in.
+func (r *scriptRunner) env(extra ...string) []string {
+	var env []string
+	if r.opts.SourceDateEpoch != 0 {
+		env = append(env, "SOURCE_DATE_EPOCH="+strconv.FormatInt(r.opts.SourceDateEpoch, 10))
+	}
+	return append(env, extra...)
+}
+
+// record puts into the manifest what a scriptlet or hook of a rootless
+// sew left to other owners (sandbox.RecordOwners).
+func (r *scriptRunner) record(owners []sandbox.OwnerChange) {
+	if r.manifest != nil {
+		sandbox.RecordOwners(r.manifest, owners)
+	}
 }
 
 // running reports whether scriptlets run at all in this sew.
@@ -95,11 +128,55 @@ func scriptlet(h *rpmhdr.Header, kind sandbox.Kind) (sandbox.Scriptlet, bool) {
 	if body == "" && len(prog) == 0 {
 		return sandbox.Scriptlet{}, false
 	}
+	flags, _ := h.Uint32(scriptFlagTags[kind])
 	return sandbox.Scriptlet{
 		NEVRA: h.NEVRA(), Kind: kind, Prog: prog, Body: body,
 		// A fresh install: one instance of the package afterwards.
-		Args: []int{1},
+		Args:   []int{1},
+		Expand: flags&scriptFlagExpand != 0,
 	}, true
+}
+
+// scriptFlagTags are the SCRIPTFLAGS tags (rpmtag.h PREINFLAGS...), and
+// scriptFlagExpand rpm's RPMSCRIPT_FLAG_EXPAND: "%pre -e", expand the
+// body's macros when it runs.
+var scriptFlagTags = map[sandbox.Kind]rpmhdr.Tag{
+	sandbox.PreTrans: 5024, sandbox.PreIn: 5020, sandbox.PostIn: 5021, sandbox.PostTrans: 5025,
+}
+
+const scriptFlagExpand = 1 << 0
+
+// expandBody expands s's body for -e as rpm does at run time, over the
+// macros sock knows: those the target's macro files define on one line
+// (%name value) and _dbpath, _prefix, _usr, _var. Others stay as
+// written, as rpm leaves undefined ones; %(...) is an error.
+func expandBody(dir string, s *sandbox.Scriptlet) error {
+	macros := map[string]string{"_prefix": "/usr", "_usr": "/usr", "_var": "/var", "_usrlibrpm": "/usr/lib/rpm"}
+	files := []string{filepath.Join(dir, "usr/lib/rpm/macros")}
+	more, _ := filepath.Glob(filepath.Join(dir, "usr/lib/rpm/macros.d/macros.*"))
+	etc, _ := filepath.Glob(filepath.Join(dir, "etc/rpm/macros*"))
+	for _, f := range append(append(files, more...), etc...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			name, val, ok := strings.Cut(strings.TrimSpace(line), " ")
+			if !ok || len(name) < 2 || name[0] != '%' || strings.ContainsAny(name, "(){}") || strings.HasSuffix(val, "\\") {
+				continue
+			}
+			macros[name[1:]] = strings.TrimSpace(val)
+		}
+	}
+	for k, v := range s.Macros {
+		macros[k] = v
+	}
+	body, err := sandbox.ExpandMacros(s.Body, macros)
+	if err != nil {
+		return fmt.Errorf("expand %s scriptlet of %s: %w", s.Kind, s.NEVRA, err)
+	}
+	s.Body = body
+	return nil
 }
 
 // run runs one scriptlet of h, or reports it skipped. It returns false
@@ -124,7 +201,7 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if !r.running() {
 		rep.Status, rep.Reason = "skipped", r.skipWhy
 		r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
-		r.opts.Log.Debug(fmt.Sprintf("sew: skipped %s scriptlet of %s: %s", s.Kind, s.NEVRA, r.skipWhy))
+		r.opts.Log.Debug("skipped scriptlet", "kind", s.Kind, "package", s.NEVRA, "why", r.skipWhy)
 		return true
 	}
 	// Lua scriptlets ask rpm.expand("%_dbpath"): the target's, as far as
@@ -132,14 +209,22 @@ func (r *scriptRunner) exec(ctx context.Context, s sandbox.Scriptlet, trigger st
 	if s.Macros == nil {
 		s.Macros = map[string]string{}
 	}
-	s.Macros["_dbpath"] = targetDBPath(r.dir)
-	res, err := sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Logger: r.opts.Log})
+	s.Macros["_dbpath"] = r.dbPath()
+	var res sandbox.ScriptletResult
+	var err error
+	if s.Expand {
+		err = expandBody(r.dir, &s)
+	}
+	if err == nil {
+		res, err = sandbox.RunScriptlet(ctx, r.dir, s, sandbox.Options{Env: r.env(), Logger: r.opts.Log})
+		r.record(res.Owners)
+	}
 	rep.ExitCode, rep.Seconds, rep.Output = res.ExitCode, res.Duration.Seconds(), string(res.Output)
 	rep.Status = "ok"
 	if err != nil {
 		rep.Status = "failed"
 		rep.Reason = err.Error()
-		r.opts.Log.Debug(fmt.Sprintf("sew: %v", err))
+		r.opts.Log.Debug("scriptlet failed", "kind", s.Kind, "package", s.NEVRA, "err", err)
 	}
 	r.summary.Scriptlets = append(r.summary.Scriptlets, rep)
 	return err == nil
@@ -221,7 +306,22 @@ func (r *scriptRunner) writeLog() error {
 			}
 		}
 	}
-	return writeFileAtomic(filepath.Join(r.dir, StateDir, "scriptlets.log"), b.Bytes(), 0o644)
+	root, err := sockfs.OpenState(r.dir, true)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.WriteFileAtomic(sockfs.ScriptletLogPath, b.Bytes(), 0o644)
+}
+
+// dbPath is the SOCK's %_dbpath as far as its rpm macros are unpacked.
+func (r *scriptRunner) dbPath() string {
+	root, err := sockfs.OpenRoot(r.dir)
+	if err != nil {
+		return sockfs.DefaultDBPath
+	}
+	defer root.Close()
+	return sockfs.DBPath(root)
 }
 
 // HookError is a hook that failed; it fails the sew.
@@ -257,18 +357,24 @@ func (r *scriptRunner) hooks(ctx context.Context) error {
 			if err := sandbox.Available(r.dir); err != nil {
 				return &HookError{Name: h.Name, Err: fmt.Errorf("cannot enter the SOCK: %w", err)}
 			}
-			if err := r.hook(ctx, h.Name, true, func(out *bytes.Buffer) (int, error) {
+			network := "none"
+			if h.Network {
+				network = "host"
+			}
+			if err := r.hook(ctx, h.Name, true, network, func(out *bytes.Buffer) (int, error) {
 				res, err := sandbox.Run(ctx, r.dir, []string{"/bin/sh", "-c", h.Run}, sandbox.Options{
-					Env:    []string{"TARGET=/", "SOCK_DIR=" + r.foot.SockDir},
-					Stdout: out, Stderr: out, Logger: r.opts.Log,
+					Env:         r.env("TARGET=/", "SOCK_DIR="+r.foot.SockDir),
+					HostNetwork: h.Network,
+					Stdout:      out, Stderr: out, Logger: r.opts.Log,
 				})
+				r.record(res.Owners)
 				return res.ExitCode, err
 			}); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := r.hook(ctx, h.Name, false, func(out *bytes.Buffer) (int, error) {
+		if err := r.hook(ctx, h.Name, false, "host", func(out *bytes.Buffer) (int, error) {
 			return r.host(ctx, []string{"/bin/sh", "-c", h.Run}, out)
 		}); err != nil {
 			return err
@@ -282,7 +388,7 @@ func (r *scriptRunner) hooks(ctx context.Context) error {
 		return fmt.Errorf("hooks_dir %s: %w", r.foot.HooksDir, err)
 	}
 	for _, p := range names {
-		if err := r.hook(ctx, filepath.Base(p), false, func(out *bytes.Buffer) (int, error) {
+		if err := r.hook(ctx, filepath.Base(p), false, "host", func(out *bytes.Buffer) (int, error) {
 			return r.host(ctx, []string{p}, out)
 		}); err != nil {
 			return err
@@ -291,11 +397,11 @@ func (r *scriptRunner) hooks(ctx context.Context) error {
 	return nil
 }
 
-func (r *scriptRunner) hook(ctx context.Context, name string, chroot bool, fn func(*bytes.Buffer) (int, error)) error {
+func (r *scriptRunner) hook(ctx context.Context, name string, chroot bool, network string, fn func(*bytes.Buffer) (int, error)) error {
 	var out bytes.Buffer
 	start := time.Now()
 	code, err := fn(&out)
-	r.summary.Hooks = append(r.summary.Hooks, HookReport{Name: name, Chroot: chroot, ExitCode: code, Seconds: time.Since(start).Seconds(), Output: out.String()})
+	r.summary.Hooks = append(r.summary.Hooks, HookReport{Name: name, Chroot: chroot, Network: network, ExitCode: code, Seconds: time.Since(start).Seconds(), Output: out.String()})
 	if err != nil || code != 0 {
 		return &HookError{Name: name, Code: code, Output: out.String(), Err: err}
 	}

@@ -46,6 +46,16 @@ type triggerFamily struct {
 	flags, index    []uint32
 	scripts, progs  []string
 	priorities      []uint32
+	// scriptFlags are TRIGGERSCRIPTFLAGS (and the file trigger forms),
+	// one per trigger: -e asks for macro expansion at run time.
+	scriptFlags []uint32
+}
+
+// triggerScriptFlags maps a family's name tag to its SCRIPTFLAGS tag
+// (rpmtag.h TRIGGERSCRIPTFLAGS, FILETRIGGERSCRIPTFLAGS,
+// TRANSFILETRIGGERSCRIPTFLAGS).
+var triggerScriptFlags = map[rpmhdr.Tag]rpmhdr.Tag{
+	rpmhdr.TagTriggerName: 5027, rpmhdr.TagFileTriggerName: 5068, rpmhdr.TagTransFileTrig: 5078,
 }
 
 // The tags of each trigger family.
@@ -66,6 +76,7 @@ func readTriggers(h *rpmhdr.Header, tags [7]rpmhdr.Tag) triggerFamily {
 	if tags[6] != 0 {
 		f.priorities = h.Uint32s(tags[6])
 	}
+	f.scriptFlags = h.Uint32s(triggerScriptFlags[tags[0]])
 	// A header whose arrays disagree is one rpm would misread too: keep
 	// the conditions all arrays describe.
 	n := min(len(f.names), len(f.flags), len(f.index))
@@ -396,6 +407,9 @@ func (r *scriptRunner) trigger(ctx context.Context, owner *trigPkg, kind sandbox
 	// SCRIPTPROG holds one string per trigger, split as rpm's popt does.
 	if int(tix) < len(f.progs) {
 		s.Prog = strings.Fields(f.progs[tix])
+	}
+	if int(tix) < len(f.scriptFlags) {
+		s.Expand = f.scriptFlags[tix]&scriptFlagExpand != 0
 	}
 	r.exec(ctx, s, f.describe(tix, files))
 }

@@ -3,15 +3,14 @@ package sew
 import (
 	"bufio"
 	"bytes"
-	"fmt"
+	"errors"
+	"io/fs"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
-
 	"github.com/sock-project/sock/internal/manifest"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // Group is a group sew writes into the SOCK's /etc/group and /etc/gshadow.
@@ -57,7 +56,7 @@ var (
 // Without root (mf not nil), files sew could not read back with their
 // true mode (shadow's 0000) are written user-readable, and their true
 // mode and owner go to the manifest.
-func writeAccounts(root string, groups []Group, users []User, lastChange int64, mf *manifest.Manifest) error {
+func writeAccounts(root *sockfs.Root, groups []Group, users []User, lastChange int64, mf *manifest.Manifest) error {
 	if len(groups) == 0 && len(users) == 0 {
 		return nil
 	}
@@ -93,15 +92,11 @@ func writeAccounts(root string, groups []Group, users []User, lastChange int64, 
 	return addMembers(root, members, groups)
 }
 
-func mergeAccountFile(root string, f accountFile, recs [][]string, mf *manifest.Manifest) error {
+func mergeAccountFile(root *sockfs.Root, f accountFile, recs [][]string, mf *manifest.Manifest) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	host, err := securejoin.SecureJoin(root, f.path)
-	if err != nil {
-		return fmt.Errorf("%s: %w", f.path, err)
-	}
-	old, mode, err := readAccountFile(host, f.mode)
+	old, mode, err := readAccountFile(root, f.path, f.mode)
 	if err != nil {
 		return err
 	}
@@ -124,9 +119,6 @@ func mergeAccountFile(root string, f accountFile, recs [][]string, mf *manifest.
 			out.WriteString(strings.Join(r, ":") + "\n")
 		}
 	}
-	if err := os.MkdirAll(path.Dir(host), 0o755); err != nil {
-		return fmt.Errorf("%s: %w", f.path, err)
-	}
 	disk := mode
 	if mf != nil {
 		if e, ok := mf.Get(f.path); ok {
@@ -135,23 +127,25 @@ func mergeAccountFile(root string, f accountFile, recs [][]string, mf *manifest.
 		disk = mode | 0o600
 		mf.Set(manifest.Entry{Path: f.path, Type: manifest.TypeFile, Mode: manifest.Mode(mode), User: "root", Group: "root"})
 	}
-	if err := writeFileAtomic(host, out.Bytes(), disk); err != nil {
-		return fmt.Errorf("write %s: %w", f.path, err)
+	if err := root.WriteFileAtomic(f.path, out.Bytes(), disk); err != nil {
+		return err
 	}
 	return nil
 }
 
-// readAccountFile returns the lines of an account file and its mode (def
-// when it does not exist yet).
-func readAccountFile(host string, def os.FileMode) ([]string, os.FileMode, error) {
-	b, err := os.ReadFile(host)
-	if os.IsNotExist(err) {
+// readAccountFile returns the non-blank lines of an account file of the
+// SOCK and its mode (def when it does not exist yet). The lines are kept
+// as they are, comments included: the writer rewrites only its own
+// records. Parsing is sockfs.Accounts's.
+func readAccountFile(root *sockfs.Root, p string, def os.FileMode) ([]string, os.FileMode, error) {
+	b, err := root.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, def, nil
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	st, err := os.Stat(host)
+	st, err := root.Stat(p)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -163,22 +157,18 @@ func readAccountFile(host string, def os.FileMode) ([]string, os.FileMode, error
 			lines = append(lines, sc.Text())
 		}
 	}
-	return lines, st.Mode().Perm(), sc.Err()
+	return lines, os.FileMode(st.Mode & 0o777), sc.Err()
 }
 
 // addMembers appends supplementary members to the /etc/group and
 // /etc/gshadow records of groups the FOOT does not declare itself.
-func addMembers(root string, members map[string][]string, declared []Group) error {
+func addMembers(root *sockfs.Root, members map[string][]string, declared []Group) error {
 	skip := map[string]bool{}
 	for _, g := range declared {
 		skip[g.Name] = true
 	}
 	for _, f := range []accountFile{groupFile, gshadowFile} {
-		host, err := securejoin.SecureJoin(root, f.path)
-		if err != nil {
-			return err
-		}
-		lines, mode, err := readAccountFile(host, f.mode)
+		lines, mode, err := readAccountFile(root, f.path, f.mode)
 		if err != nil {
 			return err
 		}
@@ -197,8 +187,8 @@ func addMembers(root string, members map[string][]string, declared []Group) erro
 			changed = true
 		}
 		if changed {
-			if err := writeFileAtomic(host, []byte(strings.Join(lines, "\n")+"\n"), mode); err != nil {
-				return fmt.Errorf("write %s: %w", f.path, err)
+			if err := root.WriteFileAtomic(f.path, []byte(strings.Join(lines, "\n")+"\n"), mode); err != nil {
+				return err
 			}
 		}
 	}
@@ -215,54 +205,4 @@ func uniq(s []string) []string {
 		}
 	}
 	return out
-}
-
-// Accounts maps names to ids as the SOCK's own /etc/passwd and /etc/group
-// say at the moment it is read: rpm resolves file owners this way, inside
-// the root, and falls back to root for names it does not know.
-type Accounts struct {
-	users  map[string]uint32
-	groups map[string]uint32
-}
-
-// ReadAccounts reads the SOCK's /etc/passwd and /etc/group.
-func ReadAccounts(root string) (*Accounts, error) {
-	a := &Accounts{users: map[string]uint32{"root": 0}, groups: map[string]uint32{"root": 0}}
-	for _, f := range []struct {
-		path string
-		into map[string]uint32
-	}{{"/etc/passwd", a.users}, {"/etc/group", a.groups}} {
-		host, err := securejoin.SecureJoin(root, f.path)
-		if err != nil {
-			return nil, err
-		}
-		lines, _, err := readAccountFile(host, 0)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.path, err)
-		}
-		for _, l := range lines {
-			rec := strings.Split(l, ":")
-			if len(rec) < 3 {
-				continue
-			}
-			if id, err := strconv.ParseUint(rec[2], 10, 32); err == nil {
-				if _, dup := f.into[rec[0]]; !dup {
-					f.into[rec[0]] = uint32(id)
-				}
-			}
-		}
-	}
-	return a, nil
-}
-
-// UID returns the uid of name and whether the SOCK knows it.
-func (a *Accounts) UID(name string) (uint32, bool) {
-	id, ok := a.users[name]
-	return id, ok
-}
-
-// GID returns the gid of name and whether the SOCK knows it.
-func (a *Accounts) GID(name string) (uint32, bool) {
-	id, ok := a.groups[name]
-	return id, ok
 }

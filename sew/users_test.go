@@ -6,7 +6,20 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sock-project/sock/internal/sockfs"
 )
+
+// openRoot opens dir as a sockfs.Root for the length of the test.
+func openRoot(t *testing.T, dir string) *sockfs.Root {
+	t.Helper()
+	r, err := sockfs.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
 
 func TestWriteAccountsMerges(t *testing.T) {
 	root := t.TempDir()
@@ -23,7 +36,7 @@ func TestWriteAccountsMerges(t *testing.T) {
 	write("group", "root:x:0:\nwheel:x:10:\n")
 	groups := []Group{{Name: "app", GID: 500}}
 	users := []User{{Name: "app", UID: 500, GID: 500, Gecos: "Application user", Home: "/home/app", Shell: "/bin/bash", Groups: []string{"wheel"}}}
-	if err := writeAccounts(root, groups, users, 19000, nil); err != nil {
+	if err := writeAccounts(openRoot(t, root), groups, users, 19000, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
@@ -48,17 +61,17 @@ func TestWriteAccountsMerges(t *testing.T) {
 	if st.Mode().Perm() != 0 {
 		t.Errorf("/etc/shadow mode %o, want 0", st.Mode().Perm())
 	}
-	a, err := ReadAccounts(root)
+	a, err := sockfs.ReadAccounts(openRoot(t, root))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, ok := a.UID("app"); !ok || id != 500 {
+	if id, ok := a.UserID("app"); !ok || id != 500 {
 		t.Errorf("UID(app) = %d, %v", id, ok)
 	}
-	if id, ok := a.GID("wheel"); !ok || id != 10 {
+	if id, ok := a.GroupID("wheel"); !ok || id != 10 {
 		t.Errorf("GID(wheel) = %d, %v", id, ok)
 	}
-	if _, ok := a.UID("nobody"); ok {
+	if _, ok := a.UserID("nobody"); ok {
 		t.Error("UID(nobody) known")
 	}
 }
@@ -70,7 +83,7 @@ func TestWriteAccountsStaysInside(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(root, "etc")); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAccounts(root, []Group{{Name: "g", GID: 1}}, nil, 1, nil); err != nil {
+	if err := writeAccounts(openRoot(t, root), []Group{{Name: "g", GID: 1}}, nil, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(outside)
@@ -92,7 +105,7 @@ func TestPrepareRefusesForeignDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.release()
+	defer l.Release()
 	// A second sew on the same dir fails at once.
 	if _, err := prepare(dir, false, false); err == nil {
 		t.Fatal("second prepare got the lock")

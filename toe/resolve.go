@@ -462,6 +462,7 @@ func (r *resolver) check(n *nail) {
 			file.Mode = 0o644
 		}
 	}
+	r.checkImage(n)
 	for i := range f.Hooks {
 		at, h := fmt.Sprintf("hook#%d", i), &f.Hooks[i]
 		missing(at, "hook", "name", "run")
@@ -496,6 +497,10 @@ func (r *resolver) checkScalar(k, v string, e *envVar) {
 	case "sock_dir":
 		if v != "" && !path.IsAbs(v) {
 			r.errorf(e.pos(), "sock_dir %q is not an absolute path", v)
+		}
+	case "max_download":
+		if _, err := ParseSize(v); v != "" && err != nil {
+			r.errorf(e.pos(), "max_download %v", err)
 		}
 	}
 }
@@ -563,5 +568,6 @@ func (r *resolver) merge() *Foot {
 	return &Foot{
 		Rpms: rpms.out, Pins: pins.out, Repos: repos.out, Groups: groups.out, Users: users.out,
 		Mknods: mknods.out, Symlinks: symlinks.out, Files: files.out, Hooks: hooks.out,
+		Image: r.mergeImage(),
 	}
 }

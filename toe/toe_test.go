@@ -26,6 +26,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key", "verison = \"1\"\n", []string{`n.toml:1:1: unknown key "verison" (did you mean "version"?)`}},
 		{"unknown nested", "[[user]]\nname = \"a\"\n\n[[user]]\nname = \"b\"\nuidd = 5\n", []string{`n.toml:6:1: unknown key "uidd" (did you mean "uid"?)`}},
 		{"version space", "version = \"5.2 1\"\n", []string{`n.toml:1:11: version "5.2 1" contains a space`}},
+		{"max_download", "max_download = \"8 GB\"\n", []string{`n.toml:1:16: max_download "8 GB" is not a size (a positive number of bytes, optionally with k, M, G or T)`}},
 		{"dest leaves", "[[file]]\ncontent = \"\"\ndest = \"../../etc/x\"\n", []string{`n.toml:3:8: dest "../../etc/x" leaves the SOCK`}},
 		{"file both", "[[file]]\nsrc = \"/etc/hostname\"\ncontent = \"x\"\ndest = \"/x\"\n", []string{`n.toml:3:1: file has both src and content`}},
 		{"var cycle", "[vars]\na = \"${b}\"\nb = \"${a}\"\n", []string{`n.toml:2:5: variable cycle: ${a} -> ${b} -> ${a}`}},
@@ -202,4 +203,17 @@ func TestDocsListEveryKey(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[nailDoc](), "")
+}
+
+func TestParseSize(t *testing.T) {
+	for s, want := range map[string]int64{"1": 1, "1000": 1000, "4k": 4096, "512M": 512 << 20, "8G": 8 << 30, "8GiB": 8 << 30, "2T": 2 << 40} {
+		if got, err := ParseSize(s); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "0", "-1", "8 G", "8GB", "1.5G", "G", "99999999999T"} {
+		if _, err := ParseSize(s); err == nil {
+			t.Errorf("ParseSize(%q) accepted", s)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package toe
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Foot is the flattened, canonical, variable-free result of a TOENAIL and
@@ -28,6 +29,7 @@ type Foot struct {
 	// GroupPackageTypes is dnf's group_package_types: which packages of
 	// an @group request installs.
 	GroupPackageTypes []string          `toml:"group_package_types,omitempty" json:"group_package_types,omitempty"`
+	MaxDownload       string            `toml:"max_download,omitempty" json:"max_download,omitempty"`
 	Releasever        string            `toml:"releasever,omitempty" json:"releasever,omitempty"`
 	Arch              string            `toml:"arch,omitempty" json:"arch,omitempty"`
 	Rpms              []string          `toml:"rpms,omitempty" json:"rpms,omitempty"`
@@ -40,6 +42,22 @@ type Foot struct {
 	Symlinks          []Symlink         `toml:"symlink,omitempty" json:"symlink,omitempty"`
 	Files             []File            `toml:"file,omitempty" json:"file,omitempty"`
 	Hooks             []Hook            `toml:"hook,omitempty" json:"hook,omitempty"`
+	Image             *Image            `toml:"image,omitempty" json:"image,omitempty"`
+}
+
+// ParseSize reads a byte count as max_download gives it: digits,
+// optionally followed by k, M, G or T (or KiB, MiB, GiB, TiB; powers of
+// 1024). It is positive.
+func ParseSize(s string) (int64, error) {
+	num := strings.TrimRight(s, "kKMGTiB")
+	unit := s[len(num):]
+	mult := map[string]int64{"": 1, "k": 1 << 10, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20,
+		"G": 1 << 30, "GiB": 1 << 30, "T": 1 << 40, "TiB": 1 << 40}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size (a positive number of bytes, optionally with k, M, G or T)", s)
+	}
+	return n * mult, nil
 }
 
 // BestOn reports whether requests must get their best candidates
@@ -147,6 +165,9 @@ type Hook struct {
 	Name   string `toml:"name" json:"name"`
 	Run    string `toml:"run" json:"run"`
 	Chroot *bool  `toml:"chroot,omitempty" json:"chroot,omitempty"`
+	// Network gives a hook inside the SOCK the host's network; by default
+	// it has a network namespace of its own with loopback only.
+	Network bool `toml:"network,omitempty" json:"network,omitempty"`
 }
 
 // InChroot reports whether the hook runs inside the SOCK (default true).

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sock-project/sock/darn"
-	"github.com/sock-project/sock/internal/rpmdb"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -68,9 +67,6 @@ Exit codes: 0 ok, 1 bad nail, missing packages, or differences found
 			}
 			opts := darn.Options{CacheDir: nf.cacheDir, Offline: nf.offline, All: all, Log: g.logger(stderr)}
 			report, err := darn.Diff(cmd.Context(), foot, root, opts)
-			if errors.Is(err, rpmdb.ErrNotFound) {
-				return userError{err}
-			}
 			if err != nil {
 				return err
 			}
@@ -91,13 +87,13 @@ Exit codes: 0 ok, 1 bad nail, missing packages, or differences found
 			missing := lock.Missing()
 			var names []string
 			for _, m := range missing {
-				fmt.Fprintf(stderr, "darn: %s: not found: %s\n", m.NEVRA(), m.Missing)
+				reportf(stderr, "darn", "%s: not found: %s", m.NEVRA(), m.Missing)
 				names = append(names, m.NEVRA())
 			}
 			if len(missing) > 0 && !allowMissing {
-				return userError{&darn.MissingError{Packages: names}}
+				return &darn.MissingError{Packages: names}
 			}
-			fmt.Fprintf(stderr, "darn: %d packages installed, %d pinned\n", len(report.Packages), len(lock.Entries))
+			reportf(stderr, "darn", "%d packages installed, %d pinned", len(report.Packages), len(lock.Entries))
 			return nil
 		},
 	}
@@ -133,7 +129,7 @@ func darnCheck(sf *specFlags, nail, lockFile string, report *darn.Report, stdout
 		fmt.Fprintln(stdout, d)
 	}
 	if len(diffs) > 0 {
-		return userError{&darn.CheckError{Diffs: diffs}}
+		return &darn.CheckError{Diffs: diffs}
 	}
 	return nil
 }

@@ -34,10 +34,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	code := exitCode(err)
 	if !isReported(err) {
-		fmt.Fprintf(stderr, "sock: %v\n", err)
+		errorf(stderr, "%v", shown(err))
 	}
 	if h := hintOf(err); h != "" {
-		fmt.Fprintf(stderr, "sock: hint: %s\n", h)
+		hintf(stderr, "%s", h)
 	}
 	if code == exitUsage {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", commandPath(root, args))

@@ -16,17 +16,21 @@ import (
 
 // newProgress shows sew's progress as bars when stderr is a terminal, and
 // as one line per phase otherwise (CI logs).
-func newProgress(stderr io.Writer) sew.Progress {
+// Phases are prefixed with the command's name (ui.go).
+func newProgress(stderr io.Writer, command string) sew.Progress {
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" {
-		return &barProgress{w: stderr}
+		return &barProgress{w: stderr, command: command}
 	}
-	return lineProgress{stderr}
+	return lineProgress{stderr, command}
 }
 
 // lineProgress prints phases, one line each.
-type lineProgress struct{ w io.Writer }
+type lineProgress struct {
+	w       io.Writer
+	command string
+}
 
-func (l lineProgress) Phase(msg string)     { fmt.Fprintln(l.w, msg) }
+func (l lineProgress) Phase(msg string)     { fmt.Fprintln(l.w, phase(l.command, msg)) }
 func (lineProgress) Begin(int, int64)       {}
 func (lineProgress) Fetched(*yum.Package)   {}
 func (lineProgress) Installed(*yum.Package) {}
@@ -35,6 +39,7 @@ func (lineProgress) End()                   {}
 // barProgress draws a download bar (bytes) and an install bar (packages).
 type barProgress struct {
 	w                  io.Writer
+	command            string
 	mu                 sync.Mutex
 	p                  *mpb.Progress
 	download, installs *mpb.Bar
@@ -43,6 +48,7 @@ type barProgress struct {
 func (b *barProgress) Phase(msg string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	msg = phase(b.command, msg)
 	if b.p != nil {
 		fmt.Fprintln(b.p, msg) // above the bars
 		return

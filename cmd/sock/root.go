@@ -81,11 +81,5 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-// logger returns the logger handed to libraries: quiet unless -v.
-func (g *globalFlags) logger(w io.Writer) *slog.Logger {
-	level := slog.LevelWarn
-	if g.verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
+// logger returns the logger handed to libraries: see ui.go.
+func (g *globalFlags) logger(w io.Writer) *slog.Logger { return newLogger(w, g.verbose) }

@@ -31,6 +31,7 @@ func newSewCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		lockFile   string
 		jobs       int
 		hooksDir   string
+		maxDL      string
 	)
 	c := &cobra.Command{
 		Use:   "sew NAIL --root DIR",
@@ -100,18 +101,24 @@ failure (the SOCK is left resumable: run sew again).`,
 					return err
 				}
 			}
+			var maxDownload int64
+			if maxDL != "" {
+				if maxDownload, err = toe.ParseSize(maxDL); err != nil {
+					return usageError{fmt.Errorf("--max-download: %w", err)}
+				}
+			}
 			log := g.logger(stderr)
 			sum, err := sew.Assemble(cmd.Context(), foot, root, sew.Options{
-				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, NoBest: noBest, Locked: locked, Log: log},
+				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, NoBest: noBest, Locked: locked, MaxDownload: maxDownload, Log: log},
 				Jobs:        jobs, Force: force, Wait: wait, Scripts: scripts, SourceDateEpoch: sde,
-				Progress: newProgress(stderr),
+				Progress: newProgress(stderr, "sew"),
 			})
 			if err != nil {
 				return err
 			}
 			for _, s := range sum.Scriptlets {
 				if s.Status != "ok" {
-					fmt.Fprintf(stderr, "sew: %s scriptlet of %s %s: %s\n", s.Kind, s.Package, s.Status, s.Reason)
+					reportf(stderr, "sew", "%s scriptlet of %s %s: %s", s.Kind, s.Package, s.Status, s.Reason)
 				}
 			}
 			if asJSON {
@@ -126,6 +133,7 @@ failure (the SOCK is left resumable: run sew again).`,
 	nf.register(c.Flags())
 	c.Flags().StringVar(&root, "root", "", "the SOCK `DIR` to assemble")
 	c.Flags().IntVar(&jobs, "jobs", 8, "parallel downloads")
+	c.Flags().StringVar(&maxDL, "max-download", "", "cap on a download whose size the metadata does not announce, `SIZE` like 512M or 16G (default the nail's max_download, else 8G)")
 	c.Flags().StringVar(&hooksDir, "hooks", "", "run the executables of `DIR` after assembly, in run-parts order (replaces the nail's hooks_dir)")
 	c.Flags().BoolVar(&force, "force", false, "build into a non-empty directory sew did not make")
 	c.Flags().BoolVar(&wait, "wait", false, "wait for another sew on DIR instead of failing")

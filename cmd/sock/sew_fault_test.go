@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sock-project/sock/internal/rpmtest"
-	"github.com/sock-project/sock/sew"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // sewNail writes a nail installing rpms from the repository at base.
@@ -79,7 +79,7 @@ func TestSewDiskFull(t *testing.T) {
 	if !strings.Contains(stderr, "no space left on device") || !strings.Contains(stderr, "big-1.0-1.x86_64") {
 		t.Errorf("stderr does not name ENOSPC and the package:\n%s", stderr)
 	}
-	if st, err := sew.ReadState(dir); err == nil && st.Status == sew.StatusComplete {
+	if st, err := sockfs.ReadState(dir); err == nil && st.Status == sockfs.StatusComplete {
 		t.Fatal("a SOCK that did not fit is marked complete")
 	}
 	t.Logf("disk full: %s", strings.TrimSpace(stderr))
@@ -91,7 +91,7 @@ func TestSewDiskFull(t *testing.T) {
 	if code, stderr := runSock("sew", nail, "--root", dir, "--cache-dir", cache, "--scripts=never"); code != 0 {
 		t.Fatalf("rerun with room: exit %d\n%s", code, stderr)
 	}
-	if st, err := sew.ReadState(dir); err != nil || st.Status != sew.StatusComplete {
+	if st, err := sockfs.ReadState(dir); err != nil || st.Status != sockfs.StatusComplete {
 		t.Fatalf("rerun: state %+v, %v", st, err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "big")); err != nil || !bytes.Equal(b, noise) {
@@ -113,7 +113,7 @@ func TestSewBusy(t *testing.T) {
 		t.Fatalf("first sew: exit %d\n%s", code, stderr)
 	}
 	// Hold the lock as a running sew does.
-	f, err := os.OpenFile(filepath.Join(dir, sew.StateDir, "lock"), os.O_RDWR, 0)
+	f, err := os.OpenFile(filepath.Join(dir, sockfs.LockPath), os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestSewBusy(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("sew --wait still waiting after the lock was released")
 	}
-	if st, err := sew.ReadState(dir); err != nil || st.Status != sew.StatusComplete {
+	if st, err := sockfs.ReadState(dir); err != nil || st.Status != sockfs.StatusComplete {
 		t.Fatalf("after --wait: state %+v, %v", st, err)
 	}
 }

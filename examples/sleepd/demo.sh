@@ -61,5 +61,14 @@ else
   echo "(rpm is not installed: skipping the install into a scratch root)"
 fi
 
+step "pair: the SOCK as an OCI image, config from the nail's [image]" \
+  "$sock" pair "$nail" "${flags[@]:0:2}" --root "$out/sock" -o "$out/image" --format oci
+image=$(ls -d "$out"/image/*.oci)
+if command -v skopeo >/dev/null; then
+  step "skopeo reads it" skopeo inspect "oci:$image:1.0-1"
+else
+  echo "(skopeo is not installed: not inspecting the image)"
+fi
+
 printf '\noutputs in %s:\n' "$out"
 ls -l "$out"

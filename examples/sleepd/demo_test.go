@@ -53,9 +53,17 @@ func TestDemo(t *testing.T) {
 	if os.Geteuid() == 0 && !strings.Contains(log, "(uid 500,") {
 		t.Errorf("as root, sleepd did not run as its user (uid 500):\n%s", log)
 	}
-	for _, f := range []string{"sleepd.foot.toml", "sew.json", "sleepd.lock.toml", "pkg/sleepd-sock-1.0-1.x86_64.rpm", "sock/etc/motd"} {
+	for _, f := range []string{"sleepd.foot.toml", "sew.json", "sleepd.lock.toml", "pkg/sleepd-sock-1.0-1.x86_64.rpm", "sock/etc/motd",
+		"image/sleepd-sock-1.0-1.x86_64.oci/index.json", "image/sleepd-sock-1.0-1.x86_64.oci/oci-layout"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("demo left no %s: %v", f, err)
+		}
+	}
+	if _, err := exec.LookPath("skopeo"); err == nil || os.Getenv("SOCK_CI_ORACLES") == "1" {
+		for _, want := range []string{`"org.opencontainers.image.title": "sleepd-sock"`, `"Architecture": "amd64"`, `"Os": "linux"`} {
+			if !strings.Contains(log, want) {
+				t.Errorf("skopeo inspect of the demo's image lacks %s:\n%s", want, log)
+			}
 		}
 	}
 	if _, err := exec.LookPath("rpm"); err == nil && !strings.Contains(log, "sleepd-sock-1.0-1.x86_64\n") {

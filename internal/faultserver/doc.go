@@ -2,7 +2,8 @@
 // (a yum repository) on 127.0.0.1 and injects faults into its answers:
 // 500 and 503 statuses, reset connections, bodies cut short of their
 // Content-Length, a corrupted byte, stalls longer than the client's
-// timeout, and a repomd.xml that does not match its files.
+// timeout, a body trickled one byte at a time (below dnf's minrate), and
+// a repomd.xml that does not match its files.
 //
 // It owns the faults and their bookkeeping (how many requests, how many
 // faults); what a fault must do to sew is for the tests that use it, in

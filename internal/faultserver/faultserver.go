@@ -30,11 +30,12 @@ const (
 	Stall           // send nothing for Options.Stall, then answer normally
 	StallBody       // send the headers and half the body, then nothing for Options.Stall
 	BadRepomd       // serve a repomd.xml whose checksums match none of its files
+	Trickle         // send the headers, then the body one byte every Options.Gap
 )
 
 var names = map[Fault]string{
 	None: "none", Status500: "500", Status503: "503", Reset: "reset", Truncate: "truncate",
-	Corrupt: "corrupt", Stall: "stall", StallBody: "stall-body", BadRepomd: "bad-repomd",
+	Corrupt: "corrupt", Stall: "stall", StallBody: "stall-body", BadRepomd: "bad-repomd", Trickle: "trickle",
 }
 
 func (f Fault) String() string { return names[f] }
@@ -53,6 +54,8 @@ type Options struct {
 	// Stall is how long Stall and StallBody hold the answer; default 10 s.
 	// The wait ends early when the client goes away or the server closes.
 	Stall time.Duration
+	// Gap is the wait between the bytes of a Trickle; default 20 s.
+	Gap time.Duration
 	// MaxRequests closes the server after that many requests; default
 	// 10,000.
 	MaxRequests int
@@ -110,6 +113,9 @@ func (s *Server) Set(opts Options) {
 	}
 	if opts.MaxRequests <= 0 {
 		opts.MaxRequests = 10000
+	}
+	if opts.Gap <= 0 {
+		opts.Gap = 20 * time.Second
 	}
 	s.mu.Lock()
 	s.opts = opts
@@ -230,6 +236,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.(http.Flusher).Flush()
 		if s.sleep(r, o.Stall) {
 			w.Write(body[len(body)/2:])
+		}
+		return
+	case Trickle:
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		for i := range body {
+			w.Write(body[i : i+1])
+			w.(http.Flusher).Flush()
+			if !s.sleep(r, o.Gap) {
+				return
+			}
 		}
 		return
 	case BadRepomd:

@@ -40,6 +40,7 @@ func TestDownloaderAgainstFaults(t *testing.T) {
 		{Corrupt, "sha256 checksum mismatch"},
 		{Stall, "server stalled: no data for 300ms"},
 		{StallBody, "server stalled: no data for 300ms"},
+		{Trickle, "transfer too slow"},
 	}
 	for _, tc := range tests {
 		everies := []int{2, 1}
@@ -52,7 +53,7 @@ func TestDownloaderAgainstFaults(t *testing.T) {
 				name = tc.fault.String() + "/permanent"
 			}
 			t.Run(name, func(t *testing.T) {
-				srv := Start(t, dir, Options{Fault: tc.fault, Every: every, Stall: 3 * time.Second})
+				srv := Start(t, dir, Options{Fault: tc.fault, Every: every, Stall: 3 * time.Second, Gap: 100 * time.Millisecond})
 				d := &yum.Downloader{Attempts: 3, Backoff: 10 * time.Millisecond, Timeout: 300 * time.Millisecond}
 				dest := filepath.Join(t.TempDir(), "out")
 				url := srv.URL + "f.bin"

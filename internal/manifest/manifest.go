@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
-// Dir and Name locate the manifest inside a SOCK: Dir/Name below its root.
+// Dir and Name locate the manifest inside a SOCK: Dir/Name below its root
+// (sockfs owns the .sock folder and its layout).
 const (
-	Dir  = ".sock"
+	Dir  = sockfs.StateDir
 	Name = "manifest.json"
 )
 
@@ -80,7 +82,7 @@ type Manifest struct {
 func New() *Manifest { return &Manifest{entries: map[string]Entry{}} }
 
 // Path is where the manifest of the SOCK at root lives.
-func Path(root string) string { return root + "/" + Dir + "/" + Name }
+func Path(root string) string { return root + sockfs.ManifestPath }
 
 // Clean makes p absolute and clean ("usr//bin/" -> "/usr/bin").
 func Clean(p string) string { return path.Clean("/" + p) }
@@ -194,15 +196,15 @@ func Read(r io.Reader) (*Manifest, error) {
 }
 
 // Load reads the manifest of the SOCK at root. A SOCK without one gives an
-// empty manifest. The file is opened through os.Root, so a symbolic link
-// planted at .sock by a package cannot redirect it outside the SOCK.
+// empty manifest. The file is opened through sockfs (OpenState), so a
+// symbolic link planted at .sock by a package cannot redirect it.
 func Load(root string) (*Manifest, error) {
-	r, err := os.OpenRoot(root)
+	r, err := sockfs.OpenState(root, false)
 	if err != nil {
 		return nil, fmt.Errorf("load manifest of %s: %w", root, err)
 	}
 	defer r.Close()
-	f, err := r.Open(Dir + "/" + Name)
+	f, err := r.Open(sockfs.ManifestPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return New(), nil
 	}
@@ -217,34 +219,20 @@ func Load(root string) (*Manifest, error) {
 	return m, nil
 }
 
-// Save writes the manifest into the SOCK at root, atomically (a temporary
-// file renamed into place), through os.Root like Load.
+// Save writes the manifest into the SOCK at root, atomically and synced
+// (sockfs.Root.WriteFileAtomic).
 func (m *Manifest) Save(root string) error {
-	r, err := os.OpenRoot(root)
+	r, err := sockfs.OpenState(root, true)
 	if err != nil {
 		return fmt.Errorf("save manifest of %s: %w", root, err)
 	}
 	defer r.Close()
-	if err := r.MkdirAll(Dir, 0o755); err != nil {
+	var b bytes.Buffer
+	if _, err := m.WriteTo(&b); err != nil {
+		return fmt.Errorf("save %s: %w", Path(root), err)
+	}
+	if err := r.WriteFileAtomic(sockfs.ManifestPath, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("save manifest of %s: %w", root, err)
-	}
-	tmp := Dir + "/." + Name + ".tmp"
-	f, err := r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("save manifest of %s: %w", root, err)
-	}
-	if _, err := m.WriteTo(f); err != nil {
-		f.Close()
-		r.Remove(tmp)
-		return fmt.Errorf("save %s: %w", Path(root), err)
-	}
-	if err := f.Close(); err != nil {
-		r.Remove(tmp)
-		return fmt.Errorf("save %s: %w", Path(root), err)
-	}
-	if err := r.Rename(tmp, Dir+"/"+Name); err != nil {
-		r.Remove(tmp)
-		return fmt.Errorf("save %s: %w", Path(root), err)
 	}
 	return nil
 }

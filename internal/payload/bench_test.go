@@ -13,6 +13,7 @@ import (
 
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 var (
@@ -92,7 +93,7 @@ func BenchmarkUnpack(b *testing.B) {
 		n++
 		dir := filepath.Join(top, fmt.Sprint(n))
 		os.Mkdir(dir, 0o755)
-		r, _ := OpenRoot(dir)
+		r, _ := sockfs.OpenRoot(dir)
 		if _, err := UnpackFile(context.Background(), r, pkgFile, Options{Owners: &IDTable{}}); err != nil {
 			b.Fatal(err)
 		}

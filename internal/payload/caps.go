@@ -29,8 +29,14 @@ const capXattr = "security.capability"
 
 // EncodeCaps turns FILECAPS text ("cap_net_raw=ep", "cap_a,cap_b+ep
 // cap_c=i", "=ep" for all) into the security.capability value the kernel
-// and rpm write: VFS_CAP_REVISION_2, 20 bytes. An empty text gives nil.
+// and rpm write: VFS_CAP_REVISION_2, 20 bytes. An empty text (no
+// FILECAPS) gives nil; "=" is the empty capability set, which rpm writes
+// as a value with no bits set (cap_set_fd of cap_from_text("=")), and
+// `rpm -V` checks for.
 func EncodeCaps(text string) ([]byte, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
 	var perm, inh, eff uint64
 	all := uint64(1)<<len(capNames) - 1
 	for _, clause := range strings.Fields(text) {
@@ -83,9 +89,6 @@ func EncodeCaps(text string) ([]byte, error) {
 				}
 			}
 		}
-	}
-	if perm|inh|eff == 0 {
-		return nil, nil
 	}
 	// The file format keeps one effective bit: raise it when any effective
 	// capability is asked for, as libcap's cap_set_file does.
@@ -166,6 +169,9 @@ func DecodeCaps(b []byte) (string, error) {
 			}
 		}
 		clauses = append(clauses, strings.Join(names, ",")+"="+f)
+	}
+	if len(clauses) == 0 {
+		return "=", nil // the empty set, as cap_to_text writes it
 	}
 	return strings.Join(clauses, " "), nil
 }

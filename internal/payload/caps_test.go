@@ -13,6 +13,7 @@ func TestDecodeCaps(t *testing.T) {
 		{"cap_chown,cap_kill=p cap_net_raw=eip", "cap_chown,cap_kill=ep cap_net_raw=eip"},
 		{"cap_sys_admin=i", "cap_sys_admin=i"},
 		{"cap_kill+p cap_chown+p", "cap_chown,cap_kill=p"},
+		{"=", "="},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			b, err := EncodeCaps(tc.text)

@@ -107,6 +107,8 @@ func TestEncodeCaps(t *testing.T) {
 		{"cap_sys_admin=p cap_sys_admin+i", "0000000200002000000020000000000000000000"},
 		{"cap_bpf,cap_perfmon=eip", "010000020000000000000000c0000000c0000000"},
 		{"", ""},
+		// The empty set: a value with no bits, as rpm writes %caps(=).
+		{"=", "0000000200000000000000000000000000000000"},
 	}
 	for _, tt := range tests {
 		b, err := EncodeCaps(tt.in)

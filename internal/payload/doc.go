@@ -13,7 +13,7 @@
 // resolved inside the Root component by component with O_NOFOLLOW, so no
 // payload, however crafted, writes outside the root; symbolic links are
 // followed as inside a chroot, and a link climbing above the root is
-// refused (ErrEscape). Bodies are read only up to the sizes the header
+// refused (sockfs.ErrEscape). Bodies are read only up to the sizes the header
 // declares, and checked against its digests.
 //
 // Without root, files belong to the invoking user; the true owners, modes,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sock-project/sock/internal/rpmhdr"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // File flags (rpm's rpmfileAttrs, lib/rpmfiles.h).
@@ -284,7 +285,7 @@ func CleanPath(p string) (string, error) {
 		case "", ".":
 			continue
 		case "..":
-			return "", fmt.Errorf("path %q: %w", p, ErrEscape)
+			return "", fmt.Errorf("path %q: %w", p, sockfs.ErrEscape)
 		}
 		b.WriteByte('/')
 		b.WriteString(c)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // rpmInstall installs pkg into root with rpm itself, as the oracle.
@@ -35,7 +36,7 @@ func rpmInstall(t testing.TB, root, pkg string) {
 // unpackInto unpacks the package file into dir with default options.
 func unpackInto(t testing.TB, dir, pkg string, opts Options) *Result {
 	t.Helper()
-	r, err := OpenRoot(dir)
+	r, err := sockfs.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func newcArchive(entries ...cpioEntry) []byte {
 
 // unpackRaw runs the unpacker on a crafted archive and file list.
 func unpackRaw(dir string, files []File, archive []byte, opts Options) (*Result, error) {
-	r, err := OpenRoot(dir)
+	r, err := sockfs.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}

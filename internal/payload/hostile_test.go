@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 func reg(i int, p string, body string) File {
@@ -38,7 +39,7 @@ func TestHostilePayloads(t *testing.T) {
 		files   []File
 		archive []byte
 		want    string // substring of the error
-		escape  bool   // the error wraps ErrEscape
+		escape  bool   // the error wraps sockfs.ErrEscape
 	}{
 		{
 			name:    "dotdot name",
@@ -128,8 +129,8 @@ func TestHostilePayloads(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("error:\n got %s\nwant %s", err, tt.want)
 			}
-			if got := errors.Is(err, ErrEscape); got != tt.escape {
-				t.Errorf("errors.Is(err, ErrEscape) = %v, want %v", got, tt.escape)
+			if got := errors.Is(err, sockfs.ErrEscape); got != tt.escape {
+				t.Errorf("errors.Is(err, sockfs.ErrEscape) = %v, want %v", got, tt.escape)
 			}
 			checkEmpty(t, sentinel)
 			checkNoTemp(t, root)
@@ -202,7 +203,7 @@ func TestHostilePackage(t *testing.T) {
 			if err := os.WriteFile(p, append(append([]byte{}, head...), tt.payload...), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r, err := OpenRoot(root)
+			r, err := sockfs.OpenRoot(root)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,7 +249,7 @@ func TestStripped(t *testing.T) {
 	}
 	b.Write(newcArchive()) // the trailer is an ordinary newc entry
 	stripped, plain := t.TempDir(), t.TempDir()
-	r, _ := OpenRoot(stripped)
+	r, _ := sockfs.OpenRoot(stripped)
 	defer r.Close()
 	if _, err := unpackArchive(context.Background(), r, "strip", files, bytes.NewReader(b.Bytes()), Options{Owners: &IDTable{}}); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/rpmhdr"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // Options tune Unpack.
@@ -71,7 +72,7 @@ type NotApplied struct {
 }
 
 // UnpackFile unpacks the package file at pkgPath into root.
-func UnpackFile(ctx context.Context, root *Root, pkgPath string, opts Options) (*Result, error) {
+func UnpackFile(ctx context.Context, root *sockfs.Root, pkgPath string, opts Options) (*Result, error) {
 	f, err := os.Open(pkgPath)
 	if err != nil {
 		return nil, fmt.Errorf("unpack: %w", err)
@@ -94,7 +95,7 @@ func UnpackFile(ctx context.Context, root *Root, pkgPath string, opts Options) (
 // never leaves a partial file under a packaged name. %ghost files are not
 // created. An existing directory stays a directory; other existing paths
 // are replaced.
-func Unpack(ctx context.Context, root *Root, pkg *rpmhdr.Package, r io.Reader, opts Options) (*Result, error) {
+func Unpack(ctx context.Context, root *sockfs.Root, pkg *rpmhdr.Package, r io.Reader, opts Options) (*Result, error) {
 	name := pkg.Header.NEVRA()
 	files, err := Files(pkg.Header)
 	if err != nil {
@@ -154,7 +155,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b 
 
 type unpacker struct {
 	ctx      context.Context
-	w        *walker
+	w        *sockfs.Walker
 	opts     Options
 	name     string
 	files    []File
@@ -178,9 +179,9 @@ type dirTime struct {
 
 // unpackArchive unpacks an uncompressed cpio archive whose file list is
 // files. name is the package's NEVRA, for messages.
-func unpackArchive(ctx context.Context, root *Root, name string, files []File, archive io.Reader, opts Options) (*Result, error) {
+func unpackArchive(ctx context.Context, root *sockfs.Root, name string, files []File, archive io.Reader, opts Options) (*Result, error) {
 	u := &unpacker{
-		ctx: ctx, w: newWalker(root), opts: opts, name: name, files: files,
+		ctx: ctx, w: sockfs.NewWalker(root), opts: opts, name: name, files: files,
 		byPath:   make(map[string]int, len(files)),
 		members:  map[int][]int{},
 		rootless: opts.Rootless || os.Geteuid() != 0,
@@ -190,7 +191,7 @@ func unpackArchive(ctx context.Context, root *Root, name string, files []File, a
 		res:      &Result{Package: name, Files: files},
 		unknownU: map[string]bool{}, unknownG: map[string]bool{},
 	}
-	defer u.w.close()
+	defer u.w.Close()
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	u.buf = *bp
@@ -201,14 +202,14 @@ func unpackArchive(ctx context.Context, root *Root, name string, files []File, a
 		}
 	}
 	if u.owners == nil {
-		ids, err := ReadIDs(root)
+		ids, err := sockfs.ReadAccounts(root)
 		if err != nil {
 			return nil, fmt.Errorf("unpack %s: %w", name, err)
 		}
 		u.owners = ids
 	}
 	if opts.Logger != nil {
-		opts.Logger.Debug("unpack", "package", name, "files", len(files), "root", root.dir)
+		opts.Logger.Debug("unpack", "package", name, "files", len(files), "root", root.Dir())
 	}
 	if err := u.run(archive); err != nil {
 		return nil, err
@@ -227,7 +228,7 @@ func (u *unpacker) run(archive io.Reader) error {
 		if err := u.ctx.Err(); err != nil {
 			return fmt.Errorf("unpack %s: %w", u.name, err)
 		}
-		u.w.trim()
+		u.w.Trim()
 		e, err := cr.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -281,7 +282,7 @@ func (u *unpacker) run(archive io.Reader) error {
 	// reproduces, where rpm leaves the time of installation.
 	for i := len(u.dirTimes) - 1; i >= 0; i-- {
 		d := u.dirTimes[i]
-		fd, _, err := u.w.open(d.phys)
+		fd, _, err := u.w.Open(d.phys)
 		if err == nil {
 			err = unix.UtimesNanoAt(fd, ".", stamp(d.mtime), 0)
 		}
@@ -373,7 +374,7 @@ func (u *unpacker) record(p string, f File, user, group string, uid, gid uint32)
 // recordCreated adds the directories made for parents the package did
 // not list: rpm makes them 0755 root:root.
 func (u *unpacker) recordCreated() {
-	for _, p := range u.w.created {
+	for _, p := range u.w.Created() {
 		u.res.Written++
 		if u.opts.Manifest == nil {
 			continue
@@ -383,7 +384,6 @@ func (u *unpacker) recordCreated() {
 		}
 		u.opts.Manifest.Set(manifest.Entry{Path: "/" + p, Type: manifest.TypeDir, Mode: 0o755, User: "root", Group: "root", Package: u.name})
 	}
-	u.w.created = nil
 }
 
 // mode is the permission mode to apply; without root the special bits are
@@ -414,7 +414,7 @@ func (u *unpacker) writeDir(f File) error {
 	if rel == "" {
 		return u.dirMeta(f, "")
 	}
-	pfd, _, base, err := u.w.parent(f.Path, true)
+	pfd, _, base, err := u.w.Parent(f.Path, true)
 	if err != nil {
 		return err
 	}
@@ -431,10 +431,10 @@ func (u *unpacker) writeDir(f File) error {
 	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
 		// rpm keeps a symbolic link to a directory where a package has a
 		// directory (/lib -> usr/lib) and sets the target's metadata.
-		if _, phys, err := u.w.dir(rel, false); err == nil {
+		if _, phys, err := u.w.Dir(rel, false); err == nil {
 			return u.dirMeta(f, phys)
 		}
-		u.w.forget()
+		u.w.Forget()
 		fallthrough
 	default:
 		if err := unix.Unlinkat(pfd, base, 0); err != nil {
@@ -444,7 +444,7 @@ func (u *unpacker) writeDir(f File) error {
 			return fmt.Errorf("create directory: %w", err)
 		}
 	}
-	_, phys, err := u.w.dir(rel, false)
+	_, phys, err := u.w.Dir(rel, false)
 	if err != nil {
 		return err
 	}
@@ -453,7 +453,7 @@ func (u *unpacker) writeDir(f File) error {
 
 // dirMeta applies f's owner and mode to the physical directory phys.
 func (u *unpacker) dirMeta(f File, phys string) error {
-	pathfd, _, err := u.w.open(phys)
+	pathfd, _, err := u.w.Open(phys)
 	if err != nil {
 		return err
 	}
@@ -504,7 +504,7 @@ func (u *unpacker) replace(pfd int, tmp, base string) error {
 		return fmt.Errorf("rename into place: %w", err)
 	}
 	if wasLink {
-		u.w.forget()
+		u.w.Forget()
 	}
 	return nil
 }
@@ -534,7 +534,7 @@ func (u *unpacker) hasher(algo uint32) (hash.Hash, error) {
 }
 
 func (u *unpacker) writeRegular(f File, cr *Reader) error {
-	pfd, phys, base, err := u.w.parent(f.Path, true)
+	pfd, phys, base, err := u.w.Parent(f.Path, true)
 	if err != nil {
 		return err
 	}
@@ -547,7 +547,7 @@ func (u *unpacker) writeRegular(f File, cr *Reader) error {
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	file := os.NewFile(uintptr(fd), join(phys, tmp))
+	file := os.NewFile(uintptr(fd), sockfs.Join(phys, tmp))
 	user, group, uid, gid, err := u.fillFile(file, f, cr)
 	if cerr := file.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close: %w", cerr)
@@ -559,10 +559,10 @@ func (u *unpacker) writeRegular(f File, cr *Reader) error {
 	if err := u.replace(pfd, tmp, base); err != nil {
 		return err
 	}
-	u.record(join(phys, base), f, user, group, uid, gid)
+	u.record(sockfs.Join(phys, base), f, user, group, uid, gid)
 	for _, j := range u.members[f.Index] {
 		m := u.files[j]
-		mfd, mphys, mbase, err := u.w.parent(m.Path, true)
+		mfd, mphys, mbase, err := u.w.Parent(m.Path, true)
 		if err != nil {
 			return fmt.Errorf("hard link %s: %w", m.Path, err)
 		}
@@ -573,7 +573,7 @@ func (u *unpacker) writeRegular(f File, cr *Reader) error {
 		if err := u.replace(mfd, mtmp, mbase); err != nil {
 			return fmt.Errorf("hard link %s: %w", m.Path, err)
 		}
-		u.record(join(mphys, mbase), f, user, group, uid, gid)
+		u.record(sockfs.Join(mphys, mbase), f, user, group, uid, gid)
 	}
 	return nil
 }
@@ -653,7 +653,7 @@ func (u *unpacker) fillFile(file *os.File, f File, cr *Reader) (user, group stri
 }
 
 func (u *unpacker) writeSymlink(f File) error {
-	pfd, phys, base, err := u.w.parent(f.Path, true)
+	pfd, phys, base, err := u.w.Parent(f.Path, true)
 	if err != nil {
 		return err
 	}
@@ -668,7 +668,7 @@ func (u *unpacker) writeSymlink(f File) error {
 	if err := u.replace(pfd, tmp, base); err != nil {
 		return err
 	}
-	u.record(join(phys, base), f, user, group, uid, gid)
+	u.record(sockfs.Join(phys, base), f, user, group, uid, gid)
 	return nil
 }
 
@@ -695,7 +695,7 @@ func (u *unpacker) nodeMeta(pfd int, tmp string, f File, uid, gid uint32, chmod 
 
 func (u *unpacker) writeNode(f File) error {
 	user, group, uid, gid := u.ids(f)
-	pfd, phys, base, err := u.w.parent(f.Path, true)
+	pfd, phys, base, err := u.w.Parent(f.Path, true)
 	if err != nil {
 		return err
 	}
@@ -706,7 +706,7 @@ func (u *unpacker) writeNode(f File) error {
 			kind = "block"
 		}
 		u.res.NotApplied = append(u.res.NotApplied, NotApplied{Path: f.Path, What: fmt.Sprintf("%s device %d,%d", kind, f.Major(), f.Minor())})
-		u.record(join(phys, base), f, user, group, uid, gid)
+		u.record(sockfs.Join(phys, base), f, user, group, uid, gid)
 		return nil
 	}
 	tmp, err := u.tempName(pfd, base, func(tmp string) error {
@@ -721,7 +721,7 @@ func (u *unpacker) writeNode(f File) error {
 	if err := u.replace(pfd, tmp, base); err != nil {
 		return err
 	}
-	u.record(join(phys, base), f, user, group, uid, gid)
+	u.record(sockfs.Join(phys, base), f, user, group, uid, gid)
 	return nil
 }
 

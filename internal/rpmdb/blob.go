@@ -63,16 +63,29 @@ var legacySig = map[rpmhdr.Tag]rpmhdr.Tag{
 	rpmhdr.SigTagFileSigLen:  rpmhdr.TagFileSigLength,
 }
 
+// knownSig are the tags of the signature range (256..999) that rpm 4.18
+// knows (its tag table, rpmtag.h): headerMergeLegacySigs copies those
+// and drops the others, such as rpm 6's OPENPGP (278).
+var knownSig = map[rpmhdr.Tag]bool{
+	rpmhdr.TagSigSize: true, rpmhdr.TagSigPGP: true, rpmhdr.TagSigMD5: true,
+	rpmhdr.TagSigGPG: true, rpmhdr.TagSigPGP5: true,
+	266:                 true, // PUBKEYS
+	rpmhdr.TagDSAHeader: true, rpmhdr.TagRSAHeader: true, rpmhdr.TagSHA1Header: true,
+	rpmhdr.TagLongSigSize: true, rpmhdr.TagLongArchive: true, rpmhdr.TagSHA256Header: true,
+	276: true, 277: true, // VERITYSIGNATURES, VERITYSIGNATUREALGO
+}
+
 // sigEntries returns the signature header's tags as rpm merges them into
-// an installed header: renamed legacy tags, other tags in 256..999 as
-// they are; integers only when single, strings and binaries under 16384
-// items, I18N strings and NULLs never; tags the header has are kept.
+// an installed header: renamed legacy tags, other tags in 256..999 that
+// rpm knows as they are; integers only when single, strings and binaries
+// under 16384 items, I18N strings and NULLs never; tags the header has
+// are kept.
 func sigEntries(sig, h *rpmhdr.Header) []rpmhdr.NewEntry {
 	var out []rpmhdr.NewEntry
 	for _, e := range sig.Entries() {
 		tag, ok := legacySig[e.Tag]
 		if !ok {
-			if e.Tag < 256 || e.Tag >= 1000 {
+			if !knownSig[e.Tag] {
 				continue
 			}
 			tag = e.Tag
@@ -109,7 +122,19 @@ func Blob(pkg *rpmhdr.Package, inst InstallInfo) ([]byte, error) {
 	if !h.Has(rpmhdr.TagSourceRPM) && !h.Has(rpmhdr.TagSourcePackage) {
 		add = append(add, rpmhdr.StringEntry(rpmhdr.TagSourceRPM, "(none)"))
 	}
-	if n := len(h.Strings(rpmhdr.TagBaseNames)); n > 0 {
+	n := len(h.Strings(rpmhdr.TagBaseNames))
+	if old := h.Strings(rpmhdr.TagOldFileNames); n == 0 && len(old) > 0 {
+		// An rpm 3 header: rpm's compressFilelist adds the compressed
+		// list outside the immutable region (which keeps OLDFILENAMES),
+		// so that -ql, -qf and -V read it.
+		base, dirs, idx := rpmhdr.CompressFilelist(old)
+		add = append(add,
+			rpmhdr.Int32Entry(rpmhdr.TagDirIndexes, idx...),
+			rpmhdr.StringArrayEntry(rpmhdr.TagBaseNames, base...),
+			rpmhdr.StringArrayEntry(rpmhdr.TagDirNames, dirs...))
+		n = len(old)
+	}
+	if n > 0 {
 		states := make([]byte, n)
 		if inst.FileStates != nil {
 			if len(inst.FileStates) != n {

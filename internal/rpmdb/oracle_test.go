@@ -68,6 +68,14 @@ func oraclePkgs(t *testing.T, dir string, version string) []string {
 	for _, p := range rb {
 		out = append(out, rpmtest.BuildRpmbuild(t, dir, p, rpmtest.RpmbuildOptions{}))
 	}
+	// Packages of other eras: alpha's signature header carries tags rpm
+	// 4.18 does not know (rpm 6's OPENPGP, 278, and 300), which it drops;
+	// bravo's header lists its files in OLDFILENAMES, as rpm 3 wrote
+	// them, which rpm compresses on install.
+	out[0] = rpmtest.Rewrite(t, out[0], out[0]+".new", 0, nil, func(sig []rpmhdr.NewEntry, _, _ []byte) []rpmhdr.NewEntry {
+		return append(sig, rpmhdr.StringArrayEntry(278, "openpgp"), rpmhdr.BinEntry(300, []byte{1, 2, 3}))
+	})
+	out[1] = rpmtest.Rewrite(t, out[1], out[1]+".new", rpmhdr.TagHeaderImmutable, oldFilenames(t), nil)
 	for _, p := range nf {
 		out = append(out, rpmtest.BuildNfpm(t, dir, p))
 	}
@@ -138,6 +146,35 @@ func sqliteRows(t *testing.T, file, query string) []string {
 // TestAgainstRPM installs the same packages with the real rpm (root R0)
 // and with this package's writer (root R1, the same files), and checks
 // that rpm cannot tell the two apart.
+// oldFilenames turns a header's BASENAMES, DIRNAMES and DIRINDEXES into
+// OLDFILENAMES.
+func oldFilenames(t *testing.T) func([]rpmhdr.NewEntry) []rpmhdr.NewEntry {
+	return func(es []rpmhdr.NewEntry) []rpmhdr.NewEntry {
+		raw, err := rpmhdr.Build(0, es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := rpmhdr.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, dirs, idx := h.Strings(rpmhdr.TagBaseNames), h.Strings(rpmhdr.TagDirNames), h.Uint32s(rpmhdr.TagDirIndexes)
+		var old []string
+		for i := range base {
+			old = append(old, dirs[idx[i]]+base[i])
+		}
+		var out []rpmhdr.NewEntry
+		for _, e := range es {
+			switch e.Tag {
+			case rpmhdr.TagBaseNames, rpmhdr.TagDirNames, rpmhdr.TagDirIndexes:
+				continue
+			}
+			out = append(out, e)
+		}
+		return append(out, rpmhdr.StringArrayEntry(rpmhdr.TagOldFileNames, old...))
+	}
+}
+
 func TestAgainstRPM(t *testing.T) {
 	rpmtest.NeedTool(t, "rpm")
 	rpmtest.NeedTool(t, "rpmbuild")
@@ -242,6 +279,9 @@ func TestAgainstRPM(t *testing.T) {
 		{"-qf", "/usr/share/alpha/data/one"},
 		{"-qf", "/var/log/alpha.log"},
 		{"-qf", "/opt/zulu/bin/zulu"},
+		{"-qf", "/usr/share/bravo/README"},
+		{"-ql", "bravo"},
+		{"-qa", "--dump"},
 		{"-q", "--qf", "[%{FILESTATES} %{FILENAMES}\n]", "alpha"},
 		{"-q", "--qf", "%{SIGMD5} %{SHA1HEADER} %{INSTALLCOLOR}\n", "zulu"},
 		{"-q", "--whatrequires", "(bravo or charlie)"},

@@ -4,10 +4,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -15,6 +13,8 @@ import (
 	dbi "github.com/knqyf263/go-rpmdb/pkg/db"
 	"github.com/knqyf263/go-rpmdb/pkg/ndb"
 	"github.com/sock-project/sock/internal/rpmhdr"
+	"github.com/sock-project/sock/internal/sockfs"
+	"golang.org/x/sys/unix"
 )
 
 // The rpmdb backends Find and Open know.
@@ -32,76 +32,41 @@ var backendFiles = []struct{ backend, file string }{
 	{BackendBDB, "Packages"},
 }
 
-// DBPaths are the places a system keeps its rpmdb, relative to its root:
-// Fedora 36+ and openSUSE first (/var/lib/rpm is often a link there),
-// then EL and upstream.
-var DBPaths = []string{"/usr/lib/sysimage/rpm", "/var/lib/rpm"}
+// DBPaths are the places a system keeps its rpmdb, relative to its root,
+// when its own macros do not say (sockfs.StandardDBPaths).
+var DBPaths = sockfs.StandardDBPaths
 
 // ErrNotFound is returned by Find when a root holds no rpmdb.
 var ErrNotFound = errors.New("no rpmdb")
 
 // Find looks for the rpmdb of the system in root and returns its
-// directory on this host (symlinks resolved inside root, never outside
-// it) and its backend.
+// directory on this host and its backend. It looks where the root's own
+// rpm macros put %_dbpath first (sockfs.DBPath), then in DBPaths.
+// Symbolic links are resolved inside root, as a chroot would, and a link
+// leading above it is not followed (sockfs.Root).
 func Find(root string) (dbpath, backend string, err error) {
-	for _, p := range DBPaths {
-		dir, err := resolveIn(root, p)
-		if err != nil {
+	r, err := sockfs.OpenRoot(root)
+	if err != nil {
+		return "", "", fmt.Errorf("find rpmdb: %w", err)
+	}
+	defer r.Close()
+	paths := sockfs.DBPaths(r)
+	for _, p := range paths {
+		st, err := r.Stat(p)
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			continue
 		}
 		for _, bf := range backendFiles {
-			if st, err := os.Stat(filepath.Join(dir, bf.file)); err == nil && st.Mode().IsRegular() {
+			if st, err := r.Stat(p + "/" + bf.file); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+				dir, err := r.HostPath(p)
+				if err != nil {
+					return "", "", fmt.Errorf("find rpmdb in %s: %w", root, err)
+				}
 				return dir, bf.backend, nil
 			}
 		}
 	}
-	return "", "", fmt.Errorf("find rpmdb in %s (looked in %s): %w", root, strings.Join(DBPaths, ", "), ErrNotFound)
-}
-
-// resolveIn resolves p as seen from inside root, following symlinks the
-// way a chroot would (absolute targets from root, ".." clamped at root),
-// and returns the host path of a directory.
-func resolveIn(root, p string) (string, error) {
-	parts := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
-	cur := "/"
-	for hops := 0; len(parts) > 0; {
-		name := parts[0]
-		parts = parts[1:]
-		if name == "" || name == "." {
-			continue
-		}
-		next := path.Join(cur, name) // Join cleans "..", clamped at "/"
-		st, err := os.Lstat(filepath.Join(root, next))
-		if err != nil {
-			return "", err
-		}
-		if st.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if hops++; hops > 40 {
-			return "", fmt.Errorf("%s: too many links", p)
-		}
-		target, err := os.Readlink(filepath.Join(root, next))
-		if err != nil {
-			return "", err
-		}
-		if !path.IsAbs(target) {
-			target = path.Join(cur, target)
-		}
-		rest := strings.Split(strings.Trim(path.Clean(target), "/"), "/")
-		parts = append(rest, parts...)
-		cur = "/"
-	}
-	host := filepath.Join(root, cur)
-	st, err := os.Stat(host)
-	if err != nil {
-		return "", err
-	}
-	if !st.IsDir() {
-		return "", fmt.Errorf("%s: not a directory", host)
-	}
-	return host, nil
+	return "", "", fmt.Errorf("find rpmdb in %s (looked in %s): %w", root, strings.Join(paths, ", "), ErrNotFound)
 }
 
 // Installed is one package record of an rpmdb.

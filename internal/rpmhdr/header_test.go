@@ -1,4 +1,4 @@
-package rpmhdr
+package rpmhdr_test
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	. "github.com/sock-project/sock/internal/rpmhdr" //nolint:revive // the tests read as the package's own
 	"github.com/sock-project/sock/internal/rpmtest"
 )
 

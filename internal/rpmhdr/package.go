@@ -21,6 +21,15 @@ type Package struct {
 	// HeaderStart and HeaderEnd are the byte range of the main header,
 	// magic included (what yum's rpm:header-range gives).
 	HeaderStart, HeaderEnd int64
+	// LeadType is the lead's package type: 0 binary, 1 source.
+	LeadType uint16
+}
+
+// IsSource reports whether p is a source package, as rpm's
+// headerIsSource sees it once the lead is applied: the lead says source,
+// or the header carries SOURCEPACKAGE (rpmbuild -bs writes both).
+func (p *Package) IsSource() bool {
+	return p.LeadType == 1 || p.Header.Has(TagSourcePackage)
 }
 
 // PayloadOffset is where the payload starts in the file.
@@ -53,7 +62,7 @@ func ReadPackage(r io.Reader) (*Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
-	return &Package{Signature: sig, Header: hdr, HeaderStart: start, HeaderEnd: start + int64(m)}, nil
+	return &Package{Signature: sig, Header: hdr, HeaderStart: start, HeaderEnd: start + int64(m), LeadType: binary.BigEndian.Uint16(lead[6:8])}, nil
 }
 
 // readHeader reads one magic-prefixed header and returns it with the

@@ -1,4 +1,4 @@
-package rpmhdr
+package rpmhdr_test
 
 import (
 	"crypto/sha256"

@@ -132,6 +132,12 @@ const (
 	TagTransFileTrigFlags      Tag = 5082
 	TagFileTriggerPriorities   Tag = 5084
 	TagTransFileTrigPriorities Tag = 5085
+
+	// Added for sock index (other.xml and primary.xml's packager).
+	TagPackager      Tag = 1015
+	TagChangelogTime Tag = 1080
+	TagChangelogName Tag = 1081
+	TagChangelogText Tag = 1082
 )
 
 // Signature header tags (lib/rpmtag.h, RPMSIGTAG_*).

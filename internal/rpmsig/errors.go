@@ -86,3 +86,23 @@ func (e *DigestError) Error() string {
 	}
 	return fmt.Sprintf("%s: %s mismatch: package records %s, content has %s", w, e.What, e.Want, e.Got)
 }
+
+// UntrustedKeyError is a signature by a key that was expired when the
+// signature was made, or that is revoked, or whose primary key is (rpm's
+// NOTTRUSTED).
+type UntrustedKeyError struct {
+	Package string // NEVRA
+	File    string
+	// KeyID is the signing key's (or subkey's) key ID; Owner the primary
+	// user ID of its certificate.
+	KeyID uint64
+	Owner string
+	// Why says what is wrong with the key: "expired on 2024-01-02
+	// 03:04:05 UTC, before the signature was made", "is revoked (key
+	// compromised: lost)".
+	Why string
+}
+
+func (e *UntrustedKeyError) Error() string {
+	return fmt.Sprintf("%s: not trusted: key ID %s of %s %s", where(e.Package, e.File), keyID(e.KeyID), e.Owner, e.Why)
+}

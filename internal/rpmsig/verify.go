@@ -172,10 +172,10 @@ var sigTags = []struct {
 // pending is a signature found in the package, with its key and the
 // running hash of what it signs.
 type pending struct {
-	sig  *packet.Signature
-	key  *packet.PublicKey
 	desc Signature
 	h    hash.Hash
+	// verify checks the signature once h holds the signed bytes.
+	verify func() error
 }
 
 func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Result, error) {
@@ -242,7 +242,7 @@ func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Re
 			continue
 		}
 		p.h.Write(hdr)
-		if err := p.key.VerifySignature(p.h, p.sig); err != nil {
+		if err := p.verify(); err != nil {
 			return nil, badSig(res.NEVRA, file, p, err)
 		}
 		res.Signatures = append(res.Signatures, p.desc)
@@ -255,7 +255,12 @@ func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Re
 	var payloadWant string
 	var payloadWhat string
 	if want := pkg.Header.Strings(rpmhdr.TagPayloadDigest); len(want) > 0 {
-		algo, _ := pkg.Header.Uint32(rpmhdr.TagPayloadDigAlgo)
+		// rpm takes SHA256 when the algorithm tag is absent
+		// (rpmpkgRead's RPM_HASH_SHA256 default for PAYLOADDIGESTALGO).
+		algo, ok := pkg.Header.Uint32(rpmhdr.TagPayloadDigAlgo)
+		if !ok {
+			algo = 8
+		}
 		h, ok := pgpHash[algo]
 		if !ok {
 			return nil, fmt.Errorf("%s: payload digest algorithm %d not supported", where(res.NEVRA, file), algo)
@@ -290,7 +295,7 @@ func check(r io.Reader, file string, keys openpgp.EntityList, needSig bool) (*Re
 		res.Digests = append(res.Digests, "Payload "+payloadWhat+" digest")
 	}
 	for _, p := range payloadSigs {
-		if err := p.key.VerifySignature(p.h, p.sig); err != nil {
+		if err := p.verify(); err != nil {
 			return nil, badSig(res.NEVRA, file, p, err)
 		}
 		res.Signatures = append(res.Signatures, p.desc)
@@ -310,7 +315,11 @@ func prepare(sigh *rpmhdr.Header, e rpmhdr.Entry, headerOnly bool, keys openpgp.
 	if e.Type != rpmhdr.TypeBin {
 		return nil, &BadSignatureError{What: "signature", Err: fmt.Errorf("signature tag %d has type %d, not BIN", e.Tag, e.Type)}
 	}
-	sig, err := ParseSignature(sigh.Data(e.Tag))
+	b := sigh.Data(e.Tag)
+	if isV3(b) {
+		return prepareV3(b, headerOnly, keys)
+	}
+	sig, err := ParseSignature(b)
 	if err != nil {
 		return nil, &BadSignatureError{What: "signature", Err: err}
 	}
@@ -322,16 +331,48 @@ func prepare(sigh *rpmhdr.Header, e rpmhdr.Entry, headerOnly bool, keys openpgp.
 		KeyID:      issuer(sig),
 		Created:    sig.CreationTime,
 	}
-	ent, key := findKey(sig, keys)
+	ent, key, sk := findKey(func(k *packet.PublicKey) bool { return sig.CheckKeyIdOrFingerprint(k) }, keys)
 	if key == nil {
 		return nil, &UnknownKeyError{KeyID: desc.KeyID}
+	}
+	if err := checkValidity(ent, key, sk, desc.Created); err != nil {
+		return nil, err
 	}
 	desc.Signer = ent
 	h, err := sig.PrepareVerify()
 	if err != nil {
 		return nil, &BadSignatureError{What: lower(desc), KeyID: desc.KeyID, Err: err}
 	}
-	return &pending{sig: sig, key: key, desc: desc, h: h}, nil
+	return &pending{desc: desc, h: h, verify: func() error { return key.VerifySignature(h, sig) }}, nil
+}
+
+// prepareV3 is prepare for a version 3 signature packet.
+func prepareV3(b []byte, headerOnly bool, keys openpgp.EntityList) (*pending, error) {
+	sig, err := ParseSignatureV3(b)
+	if err != nil {
+		return nil, &BadSignatureError{What: "signature", Err: err}
+	}
+	desc := Signature{
+		HeaderOnly: headerOnly,
+		Version:    3,
+		PubKeyAlgo: sig.PubKeyAlgo,
+		Hash:       sig.Hash,
+		KeyID:      sig.KeyID,
+		Created:    sig.Created,
+	}
+	ent, key, sk := findKey(func(k *packet.PublicKey) bool { return k.KeyId == sig.KeyID }, keys)
+	if key == nil {
+		return nil, &UnknownKeyError{KeyID: desc.KeyID}
+	}
+	if err := checkValidity(ent, key, sk, desc.Created); err != nil {
+		return nil, err
+	}
+	desc.Signer = ent
+	h, err := sig.PrepareVerify()
+	if err != nil {
+		return nil, &BadSignatureError{What: lower(desc), KeyID: desc.KeyID, Err: err}
+	}
+	return &pending{desc: desc, h: h, verify: func() error { return sig.Verify(h, key) }}, nil
 }
 
 // ParseSignature reads the one OpenPGP signature packet that an RPM
@@ -373,21 +414,102 @@ func issuer(sig *packet.Signature) uint64 {
 }
 
 // findKey finds the primary key or subkey that made sig, by fingerprint
-// when the signature carries one and by key ID otherwise. Like rpm 4.18,
-// it trusts every key given and checks no expiry or revocation: the
-// keys are the ones the repository configuration names.
-func findKey(sig *packet.Signature, keys openpgp.EntityList) (*openpgp.Entity, *packet.PublicKey) {
+// when the signature carries one and by key ID otherwise; sk is the
+// subkey, nil for a primary key. Subkeys whose binding signature does not
+// verify are not there: go-crypto drops them when it reads the keys.
+func findKey(made func(*packet.PublicKey) bool, keys openpgp.EntityList) (*openpgp.Entity, *packet.PublicKey, *openpgp.Subkey) {
 	for _, e := range keys {
-		if e.PrimaryKey != nil && sig.CheckKeyIdOrFingerprint(e.PrimaryKey) {
-			return e, e.PrimaryKey
+		if e.PrimaryKey != nil && made(e.PrimaryKey) {
+			return e, e.PrimaryKey, nil
 		}
-		for _, sk := range e.Subkeys {
-			if sk.PublicKey != nil && sig.CheckKeyIdOrFingerprint(sk.PublicKey) {
-				return e, sk.PublicKey
+		for i := range e.Subkeys {
+			sk := &e.Subkeys[i]
+			if sk.PublicKey != nil && made(sk.PublicKey) {
+				return e, sk.PublicKey, sk
 			}
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
+}
+
+// checkValidity refuses a signature made at when by key (the subkey sk
+// of ent, or its primary key when sk is nil) as rpm 4.19 and later do
+// (NOTTRUSTED, rpm-sequoia's policy): when the key or its primary key is
+// revoked, or was expired at the time the signature says it was made. A
+// key that expired after the signature was made still verifies it, and
+// so does one revoked as superseded or retired after it (a soft
+// revocation); a revocation as compromised, or with no reason, voids
+// every signature. rpm 4.18's own OpenPGP parser checks neither.
+func checkValidity(ent *openpgp.Entity, key *packet.PublicKey, sk *openpgp.Subkey, when time.Time) error {
+	bad := func(why string) error {
+		return &UntrustedKeyError{KeyID: key.KeyId, Owner: owner(ent), Why: why}
+	}
+	if r := revocation(ent.Revocations, when); r != nil {
+		return bad("is revoked (" + revocationReason(r) + ")")
+	}
+	if sk != nil {
+		if r := revocation(sk.Revocations, when); r != nil {
+			return bad("is revoked (" + revocationReason(r) + ")")
+		}
+	}
+	if self, _ := ent.PrimarySelfSignature(); self != nil {
+		if exp, ok := expiry(ent.PrimaryKey, self); ok && when.After(exp) {
+			return bad("expired on " + exp.UTC().Format("2006-01-02 15:04:05") + " UTC, before the signature was made")
+		}
+	}
+	if sk != nil && sk.Sig != nil {
+		if exp, ok := expiry(sk.PublicKey, sk.Sig); ok && when.After(exp) {
+			return bad("expired on " + exp.UTC().Format("2006-01-02 15:04:05") + " UTC, before the signature was made")
+		}
+	}
+	return nil
+}
+
+// expiry is when key expires by its self or binding signature sig.
+func expiry(key *packet.PublicKey, sig *packet.Signature) (time.Time, bool) {
+	if sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
+		return time.Time{}, false
+	}
+	return key.CreationTime.Add(time.Duration(*sig.KeyLifetimeSecs) * time.Second), true
+}
+
+// revocation is the revocation among revs (go-crypto keeps only those
+// the primary key made and that verify) that voids a signature made at
+// when: a hard one, or a soft one (superseded, retired) made before it.
+func revocation(revs []*packet.Signature, when time.Time) *packet.Signature {
+	for _, r := range revs {
+		soft := r.RevocationReason != nil && (*r.RevocationReason == packet.KeySuperseded || *r.RevocationReason == packet.KeyRetired)
+		if !soft || !when.Before(r.CreationTime) {
+			return r
+		}
+	}
+	return nil
+}
+
+func revocationReason(r *packet.Signature) string {
+	reason := "no reason given"
+	if r.RevocationReason != nil {
+		switch *r.RevocationReason {
+		case packet.KeySuperseded:
+			reason = "key superseded"
+		case packet.KeyCompromised:
+			reason = "key compromised"
+		case packet.KeyRetired:
+			reason = "key retired"
+		}
+	}
+	if r.RevocationReasonText != "" {
+		reason += ": " + r.RevocationReasonText
+	}
+	return reason
+}
+
+// owner names a certificate by its primary user ID.
+func owner(e *openpgp.Entity) string {
+	if id := e.PrimaryIdentity(); id != nil {
+		return id.Name
+	}
+	return fmt.Sprintf("key %016x", e.PrimaryKey.KeyId)
 }
 
 // lower is a signature's description for error messages.
@@ -404,7 +526,10 @@ func badSig(pkg, file string, p *pending, err error) error {
 func withPackage(err error, pkg, file string) error {
 	var bad *BadSignatureError
 	var unk *UnknownKeyError
+	var nt *UntrustedKeyError
 	switch {
+	case errors.As(err, &nt):
+		nt.Package, nt.File = pkg, file
 	case errors.As(err, &bad):
 		bad.Package, bad.File = pkg, file
 	case errors.As(err, &unk):

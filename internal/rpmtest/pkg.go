@@ -32,6 +32,9 @@ type Pkg struct {
 	// (rpmbuild's -p: "<lua>", "/sbin/ldconfig"); a -p scriptlet may
 	// have no body. rpmbuild only.
 	PreProg, PostProg string
+	// ExpandScripts builds every scriptlet with -e (SCRIPTFLAGS expand:
+	// rpm expands its macros when it runs it). rpmbuild only.
+	ExpandScripts bool
 
 	// Triggers, in the order the spec declares them (rpmbuild only).
 	Triggers []Trigger
@@ -55,6 +58,8 @@ type Trigger struct {
 	Body string
 	// Priority is a file trigger's -P; 0 leaves rpm's default (1000000).
 	Priority int
+	// Expand builds the trigger with -e (TRIGGERSCRIPTFLAGS expand).
+	Expand bool
 }
 
 // FileType is the kind of a packaged path.

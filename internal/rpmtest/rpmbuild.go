@@ -162,15 +162,22 @@ func Spec(p Pkg) string {
 		{"preun", "", p.PreUn}, {"postun", "", p.PostUn}, {"posttrans", "", p.PostTrans},
 	}
 	for _, s := range scripts {
+		tag := s.tag
+		if p.ExpandScripts {
+			tag += " -e"
+		}
 		switch {
 		case s.prog != "":
-			fmt.Fprintf(&b, "\n%%%s -p %s\n%s\n", s.tag, s.prog, s.body)
+			fmt.Fprintf(&b, "\n%%%s -p %s\n%s\n", tag, s.prog, s.body)
 		case s.body != "":
-			fmt.Fprintf(&b, "\n%%%s\n%s\n", s.tag, s.body)
+			fmt.Fprintf(&b, "\n%%%s\n%s\n", tag, s.body)
 		}
 	}
 	for _, t := range p.Triggers {
 		fmt.Fprintf(&b, "\n%%%s", t.Kind)
+		if t.Expand {
+			b.WriteString(" -e")
+		}
 		if t.Prog != "" {
 			fmt.Fprintf(&b, " -p %s", t.Prog)
 		}

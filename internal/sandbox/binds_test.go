@@ -319,8 +319,14 @@ func TestRunEphemeralConcurrent(t *testing.T) {
 func interruptHelper(root string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	_, err := Run(ctx, root, []string{"sh", "-c", "touch /sync/started; exec sleep 6143"}, Options{
-		Ephemeral: os.Getenv("SOCK_TEST_INTERRUPT_EPHEMERAL") == "1",
+	ephemeral := os.Getenv("SOCK_TEST_INTERRUPT_EPHEMERAL") == "1"
+	script := "touch /sync/started; exec sleep 6143"
+	if ephemeral {
+		// 4 MiB written into the SOCK first: it must land in memory only.
+		script = "head -c 4194304 /dev/zero > /bulk; " + script
+	}
+	_, err := Run(ctx, root, []string{"sh", "-c", script}, Options{
+		Ephemeral: ephemeral,
 		Binds:     []Bind{{Host: os.Getenv("SOCK_TEST_INTERRUPT_SYNC"), Dest: "/sync"}},
 		Stdout:    os.Stdout,
 		Stderr:    os.Stderr,
@@ -333,10 +339,17 @@ func interruptHelper(root string) int {
 }
 
 // An interrupted run leaves nothing: no mount point, no temporary
-// layer, no process.
+// layer, no process; with --ephemeral not even kill -9 of sock run
+// leaves anything on disk, the writable layer being a tmpfs of the
+// run's own mount namespace.
 func TestRunInterrupted(t *testing.T) {
-	for _, ephemeral := range []bool{false, true} {
-		t.Run(fmt.Sprintf("ephemeral=%v", ephemeral), func(t *testing.T) {
+	type tc struct {
+		ephemeral bool
+		sig       syscall.Signal
+	}
+	for _, c := range []tc{{false, syscall.SIGTERM}, {true, syscall.SIGTERM}, {true, syscall.SIGKILL}} {
+		ephemeral := c.ephemeral
+		t.Run(fmt.Sprintf("ephemeral=%v/%v", ephemeral, c.sig), func(t *testing.T) {
 			root := newSock(t)
 			needSandbox(t, root)
 			tmp := layerTemp(t)
@@ -372,22 +385,33 @@ func TestRunInterrupted(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			if ephemeral {
-				if ents, _ := os.ReadDir(tmp); len(ents) != 1 {
-					t.Errorf("during the run, %s holds %d entries, want the layer", tmp, len(ents))
+				// The layer is in memory: nothing in TMPDIR, nothing in
+				// the SOCK, even while the run writes.
+				assertEmpty(t, tmp)
+				if diff := cmp.Diff(before, rpmtest.Snapshot(t, root)); diff != "" {
+					t.Errorf("the ephemeral run wrote into the SOCK (-before +after):\n%s", diff)
 				}
 			} else if _, err := os.Stat(filepath.Join(root, "sync")); err != nil {
 				t.Errorf("during the run, no mount point /sync: %v", err)
 			}
 			start := time.Now()
-			cmd.Process.Signal(syscall.SIGTERM)
-			if err := cmd.Wait(); err != nil {
+			cmd.Process.Signal(c.sig)
+			err = cmd.Wait()
+			if c.sig == syscall.SIGTERM && err != nil {
 				t.Errorf("helper: %v\n%s", err, out.String())
 			}
 			if d := time.Since(start); d > 10*time.Second {
 				t.Errorf("stopping took %v", d)
 			}
-			if !strings.Contains(out.String(), "context canceled") {
+			if c.sig == syscall.SIGTERM && !strings.Contains(out.String(), "context canceled") {
 				t.Errorf("helper output %q, want a canceled run", out.String())
+			}
+			if c.sig == syscall.SIGKILL {
+				// The init dies with its parent (Pdeathsig), and the
+				// namespace with it; give the kernel a moment.
+				for deadline := time.Now().Add(5 * time.Second); len(findProcs("sleep\x006143\x00")) > 0 && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+				}
 			}
 			assertNoMounts(t, root)
 			assertEmpty(t, tmp)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,16 +24,24 @@ type initConfig struct {
 	Probe    bool
 	Root     string
 	Rootless bool
-	Argv     []string
-	User     string
-	Env      []string
-	Dir      string
+	// IDs is how many ids the user namespace maps (0 through IDs-1) when
+	// rootless: 1 for the caller alone, more with subordinate ids.
+	IDs uint32 `json:",omitempty"`
+	// Reclaim makes the init give paths the command left to other ids
+	// back to root inside, and report them (rootless with subids).
+	Reclaim bool `json:",omitempty"`
+	// HostNetwork keeps the host's network namespace; otherwise the init
+	// is in a new one and brings its loopback up.
+	HostNetwork bool `json:",omitempty"`
+	Argv        []string
+	User        string
+	Env         []string
+	Dir         string
 	// Binds are mounted in order, after /proc, /dev and /sys.
 	Binds []initBind `json:",omitempty"`
-	// Layer, when set, is the ephemeral layer's folder (lower, upper,
-	// work, merged), made by Run outside the SOCK: the run chroots into
-	// an overlay of the SOCK instead of the SOCK itself.
-	Layer string `json:",omitempty"`
+	// Ephemeral makes the init enter an overlay of the SOCK whose
+	// writable layer is a tmpfs of its own mount namespace.
+	Ephemeral bool `json:",omitempty"`
 	// Script, when set, makes the init write Body to a temporary file
 	// inside the SOCK and append its name and Args to Argv, as rpm does.
 	Script *scriptJob
@@ -55,6 +64,8 @@ type initStatus struct {
 	Signal int `json:",omitempty"`
 	// Warnings name what the init could not provide but ran without.
 	Warnings []string `json:",omitempty"`
+	// Owners are the paths reclaimed after the command (cfg.Reclaim).
+	Owners []OwnerChange `json:",omitempty"`
 }
 
 // Kinds of failure the init reports.
@@ -81,6 +92,8 @@ func Init() {
 
 // initMain is the sandbox init: read the config, mount, chroot, run, report.
 func initMain() int {
+	// Everything the SOCK runs starts from this thread (see allThreads).
+	runtime.LockOSThread()
 	// The command must not inherit the pipes: a daemon holding the status
 	// pipe open would make Run wait for it.
 	unix.CloseOnExec(3)
@@ -104,15 +117,28 @@ func initMain() int {
 	}
 	cfgFile.Close()
 	if cfg.Probe {
+		// The probe tries every layer a run uses, so that Available
+		// names the one this kernel refuses.
+		if !cfg.HostNetwork {
+			if err := loopbackUp(); err != nil {
+				return report(initStatus{Kind: kindSetup, Err: err.Error()})
+			}
+		}
+		if err := contain(); err != nil {
+			return report(initStatus{Kind: kindSetup, Err: err.Error()})
+		}
 		return report(initStatus{})
 	}
 	warnings, err := setupRoot(&cfg)
 	if err != nil {
 		return report(initStatus{Kind: kindSetup, Err: err.Error()})
 	}
-	cred, home, err := resolveUser(cfg.User, cfg.Rootless)
+	cred, home, err := resolveUser(cfg.User, cfg.Rootless, cfg.IDs)
 	if err != nil {
 		return report(initStatus{Kind: kindUser, Err: err.Error()})
+	}
+	if err := contain(); err != nil {
+		return report(initStatus{Kind: kindSetup, Err: err.Error()})
 	}
 	env := buildEnv(home, cfg.Env)
 	// The init's own environment becomes the command's, so that Lua's
@@ -135,10 +161,15 @@ func initMain() int {
 				return report(initStatus{Kind: kindSetup, Err: err.Error()})
 			}
 		}
-		if err := runLua(cfg.Lua); err != nil {
-			return report(initStatus{Kind: kindLua, Err: err.Error(), Code: 1})
+		lerr := runLua(cfg.Lua)
+		owners, rerr := reclaim(&cfg)
+		if lerr != nil {
+			return report(initStatus{Kind: kindLua, Err: lerr.Error(), Code: 1, Owners: owners})
 		}
-		return report(initStatus{})
+		if rerr != nil {
+			return report(initStatus{Kind: kindSetup, Err: rerr.Error()})
+		}
+		return report(initStatus{Owners: owners})
 	}
 	argv := cfg.Argv
 	if cfg.Script != nil {
@@ -194,8 +225,29 @@ func initMain() int {
 	} else if err != nil {
 		return report(initStatus{Kind: kindSetup, Err: fmt.Sprintf("wait: %v", err)})
 	}
+	if cfg.Script != nil {
+		os.Remove(argv[len(argv)-1-len(cfg.Script.Args)])
+	}
+	owners, err := reclaim(&cfg)
+	if err != nil {
+		return report(initStatus{Kind: kindSetup, Err: err.Error()})
+	}
+	st.Owners = owners
 	report(st)
 	return st.Code
+}
+
+// reclaim runs reclaimOwners when the run asks for it. A Lua scriptlet
+// that dropped to another user cannot, and has nothing to give back.
+func reclaim(cfg *initConfig) ([]OwnerChange, error) {
+	if !cfg.Reclaim || os.Geteuid() != 0 {
+		return nil, nil
+	}
+	owners, err := reclaimOwners()
+	if err != nil {
+		return owners, fmt.Errorf("record owners: %w", err)
+	}
+	return owners, nil
 }
 
 func errMsg(err error) string {

@@ -30,6 +30,9 @@ type luaJob struct {
 	Prefixes []string
 	Files    []string
 	Macros   map[string]string
+
+	// fork is set in the child interpreter of an emulated posix.fork.
+	fork *luaFork
 }
 
 // exitRequest is raised by os.exit to end the script with a status.
@@ -41,12 +44,13 @@ type exitRequest struct{ code int }
 // naming it.
 var LuaProvided = []string{
 	"posix.access", "posix.chdir", "posix.chmod", "posix.chown", "posix.dir",
-	"posix.errno", "posix.files", "posix.getcwd", "posix.getenv",
+	"posix.errno", "posix.exec", "posix.execp", "posix.files", "posix.fork",
+	"posix.getcwd", "posix.getenv",
 	"posix.getgroup", "posix.getpasswd", "posix.getprocessid", "posix.link",
 	"posix.mkdir", "posix.mkfifo", "posix.putenv", "posix.readlink",
-	"posix.rmdir", "posix.setenv", "posix.sleep", "posix.stat",
+	"posix.redirect2null", "posix.rmdir", "posix.setenv", "posix.sleep", "posix.stat",
 	"posix.symlink", "posix.umask", "posix.uname", "posix.unlink",
-	"posix.unsetenv", "posix.utime",
+	"posix.unsetenv", "posix.utime", "posix.wait",
 	"rpm.b64decode", "rpm.b64encode", "rpm.define", "rpm.execute",
 	"rpm.expand", "rpm.glob", "rpm.isdefined", "rpm.next_file",
 	"rpm.spawn", "rpm.undefine", "rpm.vercmp",
@@ -56,7 +60,7 @@ var LuaProvided = []string{
 func runLua(job *luaJob) (err error) {
 	L := lua.NewState()
 	defer L.Close()
-	st := &luaState{job: job, macros: map[string]string{}}
+	st := &luaState{job: job, macros: map[string]string{}, fork: job.fork}
 	for k, v := range job.Macros {
 		st.macros[k] = v
 	}
@@ -138,6 +142,8 @@ func runLua(job *luaJob) (err error) {
 	}
 	L.SetGlobal("arg", argT)
 
+	st.installFork(L)
+
 	fn, err := L.LoadString(job.Body)
 	if err != nil {
 		return fmt.Errorf("invalid syntax: %v", err)
@@ -168,10 +174,11 @@ type luaState struct {
 	job     *luaJob
 	macros  map[string]string
 	nextIdx int
+	fork    *luaFork
 }
 
 // module builds a table of functions whose metatable turns any other
-// field into a function that fails with "posix.fork is not provided",
+// field into a function that fails with "posix.ttyname is not provided",
 // so that a scriptlet needing more than we emulate stops loudly.
 func (st *luaState) module(L *lua.LState, name string, funcs map[string]lua.LGFunction) *lua.LTable {
 	t := L.SetFuncs(L.NewTable(), funcs)
@@ -768,6 +775,12 @@ func (st *luaState) rpmExpand(L *lua.LState) int {
 	}
 	L.Push(lua.LString(s))
 	return 1
+}
+
+// ExpandMacros expands s as rpm.expand does, over macros: what sew does
+// for a scriptlet flagged -e (RPMSCRIPT_FLAG_EXPAND) before it runs it.
+func ExpandMacros(s string, macros map[string]string) (string, error) {
+	return (&luaState{macros: macros}).expand(s, 0)
 }
 
 // expand is a small rpm macro expander: %% %name %{name} %{?name}

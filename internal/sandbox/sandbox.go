@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -37,10 +37,16 @@ type Options struct {
 	// Binds are host paths mounted into the SOCK for the run, in order.
 	Binds []Bind
 	// Ephemeral runs the command on a throwaway writable layer over the
-	// SOCK (overlayfs; its upper layer in a temporary folder under
-	// os.TempDir, removed afterwards), so that the SOCK itself is left
-	// exactly as it was and many runs can share one SOCK at once.
+	// SOCK (overlayfs; its upper layer on a tmpfs of the run's own mount
+	// namespace, so in memory), so that the SOCK itself is left exactly
+	// as it was, many runs can share one SOCK at once, and nothing of
+	// the run is ever on disk, even when its caller is killed.
 	Ephemeral bool
+	// HostNetwork runs the command in the host's network namespace.
+	// Otherwise it gets a network namespace of its own with loopback
+	// only: nothing it does reaches the host's interfaces or listeners,
+	// 127.0.0.1 included.
+	HostNetwork bool
 	// Logger gets one debug line per run, and a warning for anything the
 	// SOCK had to go without (such as /dev/pts); nil logs nothing.
 	Logger *slog.Logger
@@ -55,6 +61,10 @@ type Result struct {
 	Signal syscall.Signal
 	// Duration is the wall time from start to exit.
 	Duration time.Duration
+	// Owners are the paths the command left to ids other than root,
+	// given back to the calling user on disk (rootless with subordinate
+	// ids, not ephemeral): the caller records them, in a manifest say.
+	Owners []OwnerChange
 }
 
 // EnterError means the SOCK could not be entered: no namespaces, a mount or
@@ -108,7 +118,7 @@ func Run(ctx context.Context, root string, argv []string, opts Options) (Result,
 	if err != nil {
 		return Result{}, &EnterError{Root: root, Err: err}
 	}
-	cfg := &initConfig{Argv: argv, User: opts.User, Env: opts.Env, Dir: opts.Dir, Binds: binds}
+	cfg := &initConfig{Argv: argv, User: opts.User, Env: opts.Env, Dir: opts.Dir, Binds: binds, HostNetwork: opts.HostNetwork}
 	return enter(ctx, root, cfg, opts)
 }
 
@@ -138,6 +148,10 @@ var (
 // policies all can forbid user namespaces.
 func probe() error {
 	cmd, cfgW, statusR, err := startInit(context.Background(), &initConfig{Probe: true}, Options{})
+	var se *subIDError
+	if errors.As(err, &se) {
+		cmd, cfgW, statusR, err = startInit(context.Background(), &initConfig{Probe: true}, Options{})
+	}
 	if err != nil {
 		return explainNS(err)
 	}
@@ -145,18 +159,23 @@ func probe() error {
 	cfgW.Close()
 	st, rerr := readStatus(statusR)
 	statusR.Close()
-	if err := cmd.Wait(); err != nil || werr != nil || rerr != nil {
+	err = cmd.Wait()
+	if st.Done && st.Err == "" && (err != nil || werr != nil || rerr != nil) {
 		return explainNS(errors.Join(err, werr, rerr))
 	}
+	if !st.Done {
+		return explainNS(errors.Join(err, werr, rerr, errors.New("no report")))
+	}
 	if st.Err != "" {
-		return explainNS(errors.New(st.Err))
+		// The namespaces were made; the init names the layer refused.
+		return fmt.Errorf("sandbox: %s", st.Err)
 	}
 	return nil
 }
 
 func explainNS(err error) error {
 	if os.Geteuid() == 0 {
-		return fmt.Errorf("sandbox: cannot create mount and PID namespaces: %w", err)
+		return fmt.Errorf("sandbox: cannot create mount, PID, IPC, UTS and network namespaces, or contain the init: %w", err)
 	}
 	return fmt.Errorf("sandbox: not root, and unprivileged user namespaces are not allowed here (see sysctls kernel.unprivileged_userns_clone, user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns): %w", err)
 }
@@ -180,12 +199,7 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	cfg.Rootless = os.Geteuid() != 0
 
 	if opts.Ephemeral {
-		layer, err := makeLayer()
-		if err != nil {
-			return Result{}, &EnterError{Root: root, Err: err}
-		}
-		defer removeLayer(layer, opts.Logger)
-		cfg.Layer = layer
+		cfg.Ephemeral = true
 	} else {
 		before, statErr := os.Stat(abs)
 		created, err := prepareMountPoints(abs)
@@ -223,6 +237,13 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 
 	start := time.Now()
 	cmd, cfgW, statusR, err := startInit(ctx, cfg, opts)
+	var se *subIDError
+	if errors.As(err, &se) {
+		if opts.Logger != nil {
+			opts.Logger.Warn("sandbox: subordinate ids refused, mapping your own id only: " + se.Error())
+		}
+		cmd, cfgW, statusR, err = startInit(ctx, cfg, opts)
+	}
 	if err != nil {
 		return Result{}, &EnterError{Root: root, Err: explainNS(err)}
 	}
@@ -231,7 +252,7 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	st, rerr := readStatus(statusR)
 	statusR.Close()
 	waitErr := cmd.Wait()
-	res := Result{Duration: time.Since(start)}
+	res := Result{Duration: time.Since(start), Owners: st.Owners}
 	if opts.Logger != nil {
 		opts.Logger.Debug("sandbox: ran", "root", abs, "argv", cfg.Argv, "duration", res.Duration)
 		for _, w := range st.Warnings {
@@ -324,14 +345,32 @@ func startInit(ctx context.Context, cfg *initConfig, opts Options) (*exec.Cmd, *
 		cmd.Stderr = cmd.Stdout
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID,
+		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
 		Pdeathsig:  syscall.SIGKILL,
 	}
+	if !cfg.HostNetwork {
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET
+	}
+	sub := rootlessSubIDs()
 	if os.Geteuid() != 0 {
 		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER
-		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
-		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = false
+		cfg.IDs = 1
+		if sub == nil {
+			cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+			cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+			cmd.SysProcAttr.GidMappingsEnableSetgroups = false
+		} else {
+			// newuidmap and newgidmap write the maps once the init
+			// exists; it waits for its config, sent after. Until then
+			// its uid is unmapped, and an exec as an unmapped uid drops
+			// every capability of the namespace: carried over as
+			// ambient ones, they survive it (contain clears them).
+			for c := uintptr(0); c <= lastCap(); c++ {
+				cmd.SysProcAttr.AmbientCaps = append(cmd.SysProcAttr.AmbientCaps, c)
+			}
+			cfg.IDs = sub.size()
+			cfg.Reclaim = !cfg.Ephemeral
+		}
 	}
 	// Killing the init kills every process of its PID namespace.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGKILL) }
@@ -339,12 +378,42 @@ func startInit(ctx context.Context, cfg *initConfig, opts Options) (*exec.Cmd, *
 	err = cmd.Start()
 	cfgR.Close()
 	statusW.Close()
+	if err == nil && sub != nil && os.Geteuid() != 0 {
+		if err = sub.writeMaps(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			// From now on this process maps the caller alone.
+			subIDFailed.Store(true)
+			cfgW.Close()
+			statusR.Close()
+			return nil, nil, nil, &subIDError{err}
+		}
+	}
 	if err != nil {
 		cfgW.Close()
 		statusR.Close()
 		return nil, nil, nil, err
 	}
 	return cmd, cfgW, statusR, nil
+}
+
+// subIDError is newuidmap or newgidmap failing.
+type subIDError struct{ err error }
+
+func (e *subIDError) Error() string { return "map subordinate ids: " + e.err.Error() }
+func (e *subIDError) Unwrap() error { return e.err }
+
+// subIDFailed is set once the host refused the subordinate ids.
+var subIDFailed atomic.Bool
+
+// rootlessSubIDs is the subordinate id map a rootless run uses, nil for
+// the caller's own id only.
+func rootlessSubIDs() *subIDMap {
+	if os.Geteuid() == 0 || subIDFailed.Load() || os.Getenv("SOCK_NO_SUBIDS") == "1" {
+		return nil
+	}
+	m, _ := hostSubIDs()
+	return m
 }
 
 func readStatus(r io.Reader) (initStatus, error) {
@@ -360,41 +429,4 @@ func readStatus(r io.Reader) (initStatus, error) {
 		return st, fmt.Errorf("read sandbox report: %w", err)
 	}
 	return st, nil
-}
-
-// makeLayer makes the folder of an ephemeral layer under os.TempDir:
-// lower (where the init binds the SOCK), upper and work (overlayfs wants
-// both on one filesystem) and merged (the chroot).
-func makeLayer() (string, error) {
-	dir, err := os.MkdirTemp("", "sock-ephemeral-")
-	if err != nil {
-		return "", fmt.Errorf("ephemeral layer: %w", err)
-	}
-	for _, d := range []string{"lower", "upper", "work", "merged"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			os.RemoveAll(dir)
-			return "", fmt.Errorf("ephemeral layer: %w", err)
-		}
-	}
-	return dir, nil
-}
-
-// removeLayer deletes an ephemeral layer once its mount namespace is
-// gone. overlayfs leaves work/work mode 0, and the command may have left
-// read-only directories in upper: without root (no CAP_DAC_OVERRIDE),
-// they are opened up before the removal is tried again.
-func removeLayer(dir string, log *slog.Logger) {
-	err := os.RemoveAll(dir)
-	if err != nil {
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if d != nil && d.IsDir() {
-				os.Chmod(p, 0o700)
-			}
-			return nil
-		})
-		err = os.RemoveAll(dir)
-	}
-	if err != nil && log != nil {
-		log.Warn("sandbox: remove ephemeral layer: "+err.Error(), "dir", dir)
-	}
 }

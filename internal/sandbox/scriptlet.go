@@ -50,6 +50,9 @@ type Scriptlet struct {
 	// Prefixes are the package's install prefixes, when relocatable: set
 	// as RPM_INSTALL_PREFIX, RPM_INSTALL_PREFIX0... (and a Lua table).
 	Prefixes []string
+	// Expand is set for a scriptlet flagged -e (SCRIPTFLAGS): its caller
+	// expands Body's macros (ExpandMacros) before it runs.
+	Expand bool
 	// Files are the paths a file trigger matched: one a line on stdin,
 	// or through rpm.next_file() in Lua.
 	Files []string
@@ -75,6 +78,9 @@ type ScriptletResult struct {
 	// scriptlet that raised an error gives 1.
 	ExitCode int
 	Duration time.Duration
+	// Owners are what the scriptlet left to other ids than root,
+	// rootless with subordinate ids (see Result.Owners).
+	Owners []OwnerChange
 }
 
 // ScriptletError is a scriptlet that ran and failed. Whether that stops
@@ -143,7 +149,7 @@ func RunScriptlet(ctx context.Context, root string, s Scriptlet, opts Options) (
 		runOpts.Stdin = strings.NewReader(strings.Join(s.Files, "\n") + "\n")
 	}
 	res, err := enter(ctx, root, cfg, runOpts)
-	sr := ScriptletResult{Output: out.Bytes(), ExitCode: res.ExitCode, Duration: res.Duration}
+	sr := ScriptletResult{Output: out.Bytes(), ExitCode: res.ExitCode, Duration: res.Duration, Owners: res.Owners}
 	var le *luaError
 	switch {
 	case errors.As(err, &le):

@@ -3,9 +3,11 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -168,9 +170,18 @@ while f do print(f); f = rpm.next_file() end
 		},
 		{
 			name:    "unprovided function",
-			s:       Scriptlet{NEVRA: "filesystem-3.16-2.x86_64", Kind: PreTrans, Prog: []string{"<lua>"}, Body: "print('before')\nlocal pid = posix.fork()\n"},
+			s:       Scriptlet{NEVRA: "filesystem-3.16-2.x86_64", Kind: PreTrans, Prog: []string{"<lua>"}, Body: "print('before')\nlocal t = posix.ttyname()\n"},
 			want:    "before\n",
-			wantErr: "lua scriptlet of filesystem-3.16-2.x86_64 (pretrans): posix.fork is not provided",
+			wantErr: "lua scriptlet of filesystem-3.16-2.x86_64 (pretrans): posix.ttyname is not provided",
+		},
+		{
+			// The child replays the chunk up to the fork without saying
+			// or doing twice what the parent did.
+			name: "posix.fork and wait",
+			s: Scriptlet{NEVRA: "filesystem-3.16-2.x86_64", Kind: PreTrans, Prog: []string{"<lua>"},
+				Body: "print('before')\nposix.mkdir('/forked')\nlocal pid = posix.fork()\nif pid == 0 then print('child', posix.stat('/forked', 'type')); os.exit(3) end\n" +
+					"print('parent', posix.wait(pid) == pid, posix.wait(pid))\nprint(posix.mkdir('/forked'))"},
+			want: "before\nchild\tdirectory\nparent\ttrue\tnil\tno child processes\t10\nnil\t/forked: file exists\t17\n",
 		},
 		{
 			name:    "lua error",
@@ -308,5 +319,92 @@ func TestRunParts(t *testing.T) {
 	}
 	if _, err := RunParts(filepath.Join(dir, "missing")); err == nil {
 		t.Error("RunParts(missing) = nil error")
+	}
+}
+
+// TestScriptletOwners: a scriptlet's chown and setuid chmod succeed as
+// for root. As root they are on disk; without root, with subordinate
+// ids, the tree goes back to the calling user and the result lists what
+// a root build would hold.
+func TestScriptletOwners(t *testing.T) {
+	root := newSock(t)
+	needSandbox(t, root)
+	s := Scriptlet{NEVRA: "own-1-1.x86_64", Kind: PostIn, Body: `set -e
+mkdir -p /var/lib/own
+echo x > /var/lib/own/data
+chown 500:500 /var/lib/own /var/lib/own/data
+chmod 4750 /var/lib/own/data
+ln -s data /var/lib/own/link
+chown -h 600:10 /var/lib/own/link
+`}
+	// busybox's chown and ln are needed.
+	for _, a := range []string{"chown", "ln"} {
+		os.Symlink("busybox", filepath.Join(root, "bin", a))
+	}
+	res, err := runScriptlet(t, root, s)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Output)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(filepath.Join(root, "var/lib/own/data"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		if st.Uid != 500 || st.Gid != 500 || st.Mode&0o7777 != 0o4750 || len(res.Owners) != 0 {
+			t.Errorf("as root: data %d:%d %o, owners %v", st.Uid, st.Gid, st.Mode&0o7777, res.Owners)
+		}
+		return
+	}
+	if rootlessSubIDs() == nil {
+		t.Skip("no subordinate ids here: chown to other ids fails without root")
+	}
+	if st.Uid != uint32(os.Getuid()) || st.Gid != uint32(os.Getgid()) || st.Mode&0o7777 != 0o4750 {
+		t.Errorf("on disk: data %d:%d %o, want yours with mode 4750", st.Uid, st.Gid, st.Mode&0o7777)
+	}
+	var got []string
+	for _, c := range res.Owners {
+		got = append(got, fmt.Sprintf("%s %o %d(%s):%d(%s)", c.Path, c.Mode, c.UID, c.User, c.GID, c.Group))
+	}
+	want := []string{
+		"/var/lib/own 40755 500(app):500(app)",
+		"/var/lib/own/data 104750 500(app):500(app)",
+		"/var/lib/own/link 120777 600():10(wheel)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("owners reported (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunReclaimSkipsBinds: the owners given back after a rootless run
+// are the SOCK's own; a bound host folder, even on the SOCK's own
+// filesystem, is left as the command made it.
+func TestRunReclaimSkipsBinds(t *testing.T) {
+	if os.Geteuid() == 0 || rootlessSubIDs() == nil {
+		t.Skip("rootless with subordinate ids only")
+	}
+	root := newSock(t)
+	needSandbox(t, root)
+	os.Symlink("busybox", filepath.Join(root, "bin", "chown"))
+	host := filepath.Join(filepath.Dir(root), "host")
+	if err := os.Mkdir(host, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, _, stderr, err := run(t, root, Options{Binds: []Bind{{Host: host, Dest: "/mnt/h"}}}, "sh", "-c", "touch /mnt/h/f /made && chown 5:5 /mnt/h/f /made")
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("exit %d, %v: %s", res.ExitCode, err, stderr)
+	}
+	var got []string
+	for _, c := range res.Owners {
+		got = append(got, c.Path)
+	}
+	if diff := cmp.Diff([]string{"/made"}, got); diff != "" {
+		t.Errorf("owners given back (-want +got):\n%s", diff)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(filepath.Join(host, "f"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if int(st.Uid) == os.Getuid() {
+		t.Errorf("the bound host file was given back to the caller: the walk entered the bind")
 	}
 }

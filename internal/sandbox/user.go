@@ -27,7 +27,7 @@ type groupEntry struct {
 // reading the /etc/passwd and /etc/group of the current root: it runs in
 // the sandbox init after chroot, so the host's files are out of reach.
 // Numbers are accepted for ids the files do not list.
-func resolveUser(spec string, rootless bool) (*syscall.Credential, string, error) {
+func resolveUser(spec string, rootless bool, ids uint32) (*syscall.Credential, string, error) {
 	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
 	if userPart == "" {
 		userPart = "root"
@@ -69,14 +69,21 @@ func resolveUser(spec string, rootless bool) (*syscall.Credential, string, error
 			return nil, "", fmt.Errorf("group %q is not in the SOCK's /etc/group", groupPart)
 		}
 	}
-	if rootless {
+	if rootless && ids <= 1 {
 		// Only root is mapped in the unprivileged user namespace, and
 		// setgroups is forbidden there.
 		if cred.Uid != 0 || cred.Gid != 0 {
-			return nil, "", fmt.Errorf("user %q (uid %d, gid %d) cannot be used without root: only uid 0 is mapped in an unprivileged user namespace", spec, cred.Uid, cred.Gid)
+			_, why := hostSubIDs()
+			if why == "" {
+				why = "subordinate ids not used"
+			}
+			return nil, "", fmt.Errorf("user %q (uid %d, gid %d) cannot be used without root: only uid 0 is mapped in this user namespace (%s)", spec, cred.Uid, cred.Gid, why)
 		}
 		cred.NoSetGroups = true
 		return cred, home, nil
+	}
+	if rootless && (cred.Uid >= ids || cred.Gid >= ids) {
+		return nil, "", fmt.Errorf("user %q (uid %d, gid %d) is beyond the %d ids your subordinate ranges map (see /etc/subuid and /etc/subgid)", spec, cred.Uid, cred.Gid, ids)
 	}
 	// Supplementary groups as initgroups(3) would set them, from the
 	// SOCK's /etc/group.
@@ -85,7 +92,9 @@ func resolveUser(spec string, rootless bool) (*syscall.Credential, string, error
 		for _, g := range groups {
 			for _, m := range g.members {
 				if m == name && g.gid != cred.Gid {
-					cred.Groups = append(cred.Groups, g.gid)
+					if !rootless || g.gid < ids {
+						cred.Groups = append(cred.Groups, g.gid)
+					}
 				}
 			}
 		}

@@ -15,7 +15,9 @@ import (
 // packages are queued by how many packages require them (most first).
 // The start order is by name and arch, so the result is deterministic.
 // Rich Requires do not order (rpm orders only by plain ones it can
-// match to one package).
+// match to one package), and neither do triggers: rpm 4.18 records no
+// tsort relation for them (TestOrderSameAsRPM checks against its
+// "tsorting packages" log).
 func (t *Transaction) Order() []*yum.Package {
 	n := len(t.Items)
 	pkgs := make([]*yum.Package, n)

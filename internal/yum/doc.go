@@ -18,4 +18,15 @@
 // string table, fixed-size records, checksummed, keyed by the primary's
 // and filelists' checksums); a warm run decodes it instead of scanning the
 // XML, and any cache that does not check out is ignored and rebuilt.
+//
+// Repositories are not trusted (guard.go, cachedir.go, docs/security.md):
+// every checksum's type and shape and every location (href, xml:base,
+// repomd.xml entries, mirrors) is checked before use and must stay inside
+// its repository (BadChecksumError, LocationError); downloads follow
+// dnf's minrate/timeout rule, a deadline and the declared size or a cap
+// (SlowError, StallError, DeadlineError, SizeError); the cache folders
+// must be the invoking user's own (CacheDirError), nothing in them is
+// followed through a symbolic link, and a cached file is used only once
+// its content matches the metadata's digest. Each error type says with
+// Environment() whether exit code 1 or 3 fits it.
 package yum

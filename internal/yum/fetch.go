@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,7 +38,11 @@ func (e *FetchError) Unwrap() error { return e.Err }
 // local disk) rather than from the request itself (404, 403): the CLI maps
 // the former to exit code 3.
 func (e *FetchError) Network() bool {
-	if e.Status != 0 {
+	var env interface{ Environment() bool }
+	if errors.As(e.Err, &env) {
+		return env.Environment()
+	}
+	if e.Status != 0 && e.Status != http.StatusOK {
 		return e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Status == http.StatusRequestTimeout
 	}
 	if errors.Is(e.Err, os.ErrNotExist) {
@@ -67,6 +72,12 @@ func (e errStatus) Error() string { return "server answered " + e.status }
 // Downloader fetches URLs (http, https, file) into files, with timeouts,
 // bounded retries and exponential backoff. Its zero value is ready to use;
 // it is safe for concurrent use.
+//
+// An attempt fails, as dnf's librepo makes it fail, when it runs slower
+// than MinRate bytes per second for Timeout (nothing at all received for
+// Timeout is a *StallError, a trickle a *SlowError); a download, all its
+// attempts together, fails past Deadline; and no body may pass the size
+// the metadata announces, or MaxSize when it announces none (*SizeError).
 type Downloader struct {
 	// Client is the HTTP client; nil means one with a 30 s connect and
 	// response-header timeout and no overall deadline (packages can be big).
@@ -78,16 +89,32 @@ type Downloader struct {
 	Backoff time.Duration
 	// Log receives one line per retry; nil discards.
 	Log *slog.Logger
-	// Timeout is how long one attempt may go without receiving a byte,
-	// waiting for the answer or in the middle of the body, before it is
-	// abandoned (and retried); 0 means DefaultTimeout. Without it a
-	// server that stalls after its headers would hang sew for ever.
+	// Timeout is how long one attempt may run below MinRate, waiting for
+	// the answer or in the middle of the body, before it is abandoned
+	// (and retried); 0 means DefaultTimeout. It is the .repo key timeout.
 	Timeout time.Duration
+	// MinRate is the slowest transfer, in bytes per second, that may go
+	// on for Timeout; 0 means DefaultMinRate, negative turns the check
+	// off (a plain stall is still caught). It is the .repo key minrate.
+	MinRate int64
+	// Deadline bounds one download, retries included; 0 means
+	// DefaultDeadline.
+	Deadline time.Duration
+	// MaxSize bounds a download whose size the metadata does not
+	// announce; 0 means DefaultMaxSize.
+	MaxSize int64
 }
 
-// DefaultTimeout is the Timeout of a Downloader that sets none. Tests
-// shorten it to provoke stalls quickly.
-var DefaultTimeout = 30 * time.Second
+// Defaults of a Downloader's limits; tests shorten them to provoke
+// failures quickly. DefaultTimeout and DefaultMinRate are dnf's own
+// (30 s below 1000 bytes/s fails); DefaultMaxSize is twice the largest
+// packages distributions ship (a few GiB of game data or firmware).
+var (
+	DefaultTimeout        = 30 * time.Second
+	DefaultMinRate  int64 = 1000
+	DefaultDeadline       = 6 * time.Hour
+	DefaultMaxSize  int64 = 8 << 30
+)
 
 // StallError is an attempt that received nothing for After.
 type StallError struct{ After time.Duration }
@@ -96,6 +123,50 @@ func (e *StallError) Error() string {
 	return fmt.Sprintf("server stalled: no data for %v", e.After)
 }
 
+// SlowError is an attempt that ran slower than MinRate bytes per second
+// for After.
+type SlowError struct {
+	MinRate int64
+	After   time.Duration
+	Got     int64 // bytes received in that time
+}
+
+func (e *SlowError) Error() string {
+	return fmt.Sprintf("transfer too slow: %d bytes in %v, below the minimum rate of %d bytes/s (minrate, timeout)", e.Got, e.After, e.MinRate)
+}
+
+// DeadlineError is a download that was not done after Deadline, retries
+// included.
+type DeadlineError struct{ After time.Duration }
+
+func (e *DeadlineError) Error() string {
+	return fmt.Sprintf("download not done after %v", e.After)
+}
+
+// SizeError is a body larger than the size the metadata announces for
+// it (Declared) or, when it announces none, than the download cap.
+type SizeError struct {
+	Limit    int64
+	Declared bool
+	// Cap names the bound when none was declared; empty means the
+	// download cap.
+	Cap string
+}
+
+func (e *SizeError) Error() string {
+	switch {
+	case e.Declared:
+		return fmt.Sprintf("server sent more than the %d bytes the metadata announces", e.Limit)
+	case e.Cap != "":
+		return fmt.Sprintf("server sent more than %d bytes, %s", e.Limit, e.Cap)
+	}
+	return fmt.Sprintf("server sent more than %d bytes, the download cap (--max-download, max_download)", e.Limit)
+}
+
+// Environment is false: the repository is at fault (or the cap too low
+// for it), exit code 1.
+func (e *SizeError) Environment() bool { return false }
+
 func (d *Downloader) timeout() time.Duration {
 	if d != nil && d.Timeout > 0 {
 		return d.Timeout
@@ -103,37 +174,111 @@ func (d *Downloader) timeout() time.Duration {
 	return DefaultTimeout
 }
 
-// watch returns a context for one attempt that is cancelled with a
-// *StallError when the returned reset function has not been called for
-// the Downloader's timeout, and a stop function to release it.
-func (d *Downloader) watch(ctx context.Context) (context.Context, func(), func()) {
-	actx, cancel := context.WithCancelCause(ctx)
-	limit := d.timeout()
-	t := time.AfterFunc(limit, func() { cancel(&StallError{After: limit}) })
-	return actx, func() { t.Reset(limit) }, func() { t.Stop(); cancel(nil) }
+func (d *Downloader) minRate() int64 {
+	switch {
+	case d != nil && d.MinRate > 0:
+		return d.MinRate
+	case d != nil && d.MinRate < 0:
+		return 0
+	}
+	return DefaultMinRate
 }
 
-// stalled turns the failure of an attempt whose context the watchdog
-// cancelled into a retryable *StallError.
+func (d *Downloader) deadline() time.Duration {
+	if d != nil && d.Deadline > 0 {
+		return d.Deadline
+	}
+	return DefaultDeadline
+}
+
+func (d *Downloader) maxSize() int64 {
+	if d != nil && d.MaxSize > 0 {
+		return d.MaxSize
+	}
+	return DefaultMaxSize
+}
+
+// rateWatch is the minrate/timeout rule of one attempt: a ticker looks
+// at the bytes received, and when they stay below minRate per second for
+// the timeout the attempt's context is cancelled with a *StallError
+// (nothing received) or a *SlowError.
+type rateWatch struct {
+	n atomic.Int64
+}
+
+func (w *rateWatch) add(n int) { w.n.Add(int64(n)) }
+
+// watch returns a context for one attempt that the minrate/timeout rule
+// cancels, the counter its reads feed, and a stop function.
+func (d *Downloader) watch(ctx context.Context) (context.Context, *rateWatch, func()) {
+	actx, cancel := context.WithCancelCause(ctx)
+	limit, rate := d.timeout(), d.minRate()
+	w := &rateWatch{}
+	tick := limit / 10
+	if tick > time.Second {
+		tick = time.Second
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		// since is when the transfer last ran at minRate or faster;
+		// mark is the count then.
+		since, mark := time.Now(), int64(0)
+		for {
+			select {
+			case <-done:
+				return
+			case <-actx.Done():
+				return
+			case now := <-t.C:
+				n := w.n.Load()
+				el := now.Sub(since)
+				if float64(n-mark) >= float64(rate)*el.Seconds() && n > mark {
+					since, mark = now, n
+					continue
+				}
+				if el < limit {
+					continue
+				}
+				if n == mark {
+					cancel(&StallError{After: limit})
+				} else {
+					cancel(&SlowError{MinRate: rate, After: el.Round(time.Millisecond), Got: n - mark})
+				}
+				return
+			}
+		}
+	}()
+	return actx, w, func() { close(done); cancel(nil) }
+}
+
+// stalled turns the failure of an attempt whose context the rate watch
+// cancelled into a retryable *StallError or *SlowError.
 func stalled(parent, actx context.Context, err error) error {
+	if parent.Err() != nil {
+		return err
+	}
 	var se *StallError
-	if parent.Err() == nil && errors.As(context.Cause(actx), &se) {
+	var sl *SlowError
+	switch cause := context.Cause(actx); {
+	case errors.As(cause, &se):
 		return retryable{se}
+	case errors.As(cause, &sl):
+		return retryable{sl}
 	}
 	return err
 }
 
-// idleReader resets a watchdog on every read that brings data.
-type idleReader struct {
-	r     io.Reader
-	reset func()
+// countingReader feeds a rate watch with every read.
+type countingReader struct {
+	r io.Reader
+	w *rateWatch
 }
 
-func (r idleReader) Read(p []byte) (int, error) {
+func (r countingReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
-	if n > 0 {
-		r.reset()
-	}
+	r.w.add(n)
 	return n, err
 }
 
@@ -182,26 +327,20 @@ type retryable struct{ err error }
 func (e retryable) Error() string { return e.err.Error() }
 func (e retryable) Unwrap() error { return e.err }
 
-// Download writes the content of rawURL to dest atomically: a temporary
-// file in dest's directory, renamed into place only once complete and, when
-// want has a value, verified, so that dest is either absent or right.
-// size, when positive, is the expected length. A mismatching digest is a
-// *ChecksumError; any other failure a *FetchError.
-func (d *Downloader) Download(ctx context.Context, rawURL, dest string, want Checksum, size int64) error {
-	if want.Value != "" {
-		if _, err := newHash(want.Type); err != nil {
-			return &FetchError{URL: rawURL, Err: err}
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return &FetchError{URL: rawURL, Err: fmt.Errorf("create cache dir: %w", err)}
-	}
+// retry runs attempt until it succeeds, fails for good, or the attempts,
+// the context or the download's deadline run out, waiting with
+// exponential backoff between tries; the failure is a *FetchError naming
+// rawURL. It is the one retry loop of Download and Get.
+func (d *Downloader) retry(ctx context.Context, rawURL string, attempt func(context.Context) (int, error)) error {
+	limit := d.deadline()
+	dctx, cancel := context.WithTimeoutCause(ctx, limit, &DeadlineError{After: limit})
+	defer cancel()
 	wait := d.backoff()
 	var last error
 	status := 0
-	for attempt := 1; ; attempt++ {
+	for n := 1; ; n++ {
 		var err error
-		status, err = d.once(ctx, rawURL, dest, want, size)
+		status, err = attempt(dctx)
 		if err == nil {
 			return nil
 		}
@@ -210,15 +349,22 @@ func (d *Downloader) Download(ctx context.Context, rawURL, dest string, want Che
 			return ce
 		}
 		last = err
-		var r retryable
-		if !errors.As(err, &r) || attempt >= d.attempts() || ctx.Err() != nil {
+		if ctx.Err() == nil && dctx.Err() != nil {
+			last = context.Cause(dctx)
 			break
 		}
-		d.log().Info("retry download", "url", rawURL, "attempt", attempt+1, "wait", wait, "err", err)
+		var r retryable
+		if !errors.As(err, &r) || n >= d.attempts() || ctx.Err() != nil {
+			break
+		}
+		d.log().Info("retry download", "url", rawURL, "attempt", n+1, "wait", wait, "err", err)
 		select {
 		case <-time.After(wait):
-		case <-ctx.Done():
-			return &FetchError{URL: rawURL, Err: ctx.Err()}
+		case <-dctx.Done():
+			if ctx.Err() != nil {
+				return &FetchError{URL: rawURL, Err: ctx.Err()}
+			}
+			return &FetchError{URL: rawURL, Status: status, Err: context.Cause(dctx)}
 		}
 		wait *= 2
 	}
@@ -229,21 +375,45 @@ func (d *Downloader) Download(ctx context.Context, rawURL, dest string, want Che
 	return &FetchError{URL: rawURL, Status: status, Err: last}
 }
 
+// Download writes the content of rawURL to dest atomically: a temporary
+// file in dest's directory, renamed into place only once complete and, when
+// want has a value, verified, so that dest is either absent or right.
+// size, when positive, is the expected length; otherwise the body may not
+// pass MaxSize. A mismatching digest is a *ChecksumError; any other
+// failure a *FetchError.
+func (d *Downloader) Download(ctx context.Context, rawURL, dest string, want Checksum, size int64) error {
+	if want.Value != "" {
+		if _, err := newHash(want.Type); err != nil {
+			return &FetchError{URL: rawURL, Err: err}
+		}
+		if err := want.Check(rawURL); err != nil {
+			return &FetchError{URL: rawURL, Err: err}
+		}
+	}
+	if err := ensureParent(dest); err != nil {
+		return &FetchError{URL: rawURL, Err: err}
+	}
+	return d.retry(ctx, rawURL, func(ctx context.Context) (int, error) {
+		return d.once(ctx, rawURL, dest, want, size)
+	})
+}
+
 // once makes one attempt at Download.
 func (d *Downloader) once(parent context.Context, rawURL, dest string, want Checksum, size int64) (int, error) {
-	ctx, reset, stop := d.watch(parent)
+	ctx, rw, stop := d.watch(parent)
 	defer stop()
 	rc, status, err := d.open(ctx, rawURL)
 	if err != nil {
 		return status, stalled(parent, ctx, err)
 	}
 	defer rc.Close()
-	var body io.Reader = idleReader{rc, reset}
-	if size > 0 {
-		// A server that sends more than the metadata announces is not
-		// allowed to fill the disk.
-		body = io.LimitReader(body, size+1)
+	// A server that sends more than the metadata announces, or than the
+	// cap when it announces nothing, is not allowed to fill the disk.
+	limit, declared := size, true
+	if size <= 0 {
+		limit, declared = d.maxSize(), false
 	}
+	body := io.LimitReader(countingReader{rc, rw}, limit+1)
 	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp*")
 	if err != nil {
 		return 0, fmt.Errorf("create temp file: %w", err)
@@ -270,6 +440,9 @@ func (d *Downloader) once(parent context.Context, rawURL, dest string, want Chec
 	if err := tmp.Close(); err != nil {
 		return 0, fmt.Errorf("close %s: %w", tmp.Name(), err)
 	}
+	if n > limit {
+		return status, &SizeError{Limit: limit, Declared: declared}
+	}
 	if size > 0 && n < size {
 		return status, retryable{fmt.Errorf("truncated body: got %d bytes, want %d", n, size)}
 	}
@@ -277,9 +450,6 @@ func (d *Downloader) once(parent context.Context, rawURL, dest string, want Chec
 		if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, want.Value) {
 			return status, &ChecksumError{URL: rawURL, Type: want.Type, Expected: want.Value, Got: got}
 		}
-	}
-	if size > 0 && n != size {
-		return status, fmt.Errorf("size mismatch: got more than the %d bytes the metadata announces", size)
 	}
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return 0, fmt.Errorf("rename into cache: %w", err)
@@ -333,34 +503,17 @@ func (d *Downloader) open(ctx context.Context, rawURL string) (io.ReadCloser, in
 // Get returns the whole content of rawURL, retried like Download. It is for
 // small files: repomd.xml, its signature, mirror lists, keys.
 func (d *Downloader) Get(ctx context.Context, rawURL string) ([]byte, error) {
-	wait := d.backoff()
-	status := 0
-	var last error
-	for attempt := 1; ; attempt++ {
-		var b []byte
+	var b []byte
+	err := d.retry(ctx, rawURL, func(ctx context.Context) (int, error) {
+		var status int
 		var err error
 		b, status, err = d.getOnce(ctx, rawURL)
-		if err == nil {
-			return b, nil
-		}
-		last = err
-		var r retryable
-		if !errors.As(err, &r) || attempt >= d.attempts() || ctx.Err() != nil {
-			break
-		}
-		d.log().Info("retry download", "url", rawURL, "attempt", attempt+1, "wait", wait, "err", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return nil, &FetchError{URL: rawURL, Err: ctx.Err()}
-		}
-		wait *= 2
+		return status, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	var r retryable
-	if errors.As(last, &r) {
-		last = r.err
-	}
-	return nil, &FetchError{URL: rawURL, Status: status, Err: last}
+	return b, nil
 }
 
 // maxGet bounds what Get reads: repomd.xml, keys and mirror lists are
@@ -369,14 +522,14 @@ const maxGet = 64 << 20
 
 // getOnce makes one attempt at Get.
 func (d *Downloader) getOnce(parent context.Context, rawURL string) ([]byte, int, error) {
-	ctx, reset, stop := d.watch(parent)
+	ctx, rw, stop := d.watch(parent)
 	defer stop()
 	body, status, err := d.open(ctx, rawURL)
 	if err != nil {
 		return nil, status, stalled(parent, ctx, err)
 	}
 	defer body.Close()
-	b, err := io.ReadAll(io.LimitReader(idleReader{body, reset}, maxGet+1))
+	b, err := io.ReadAll(io.LimitReader(countingReader{body, rw}, maxGet+1))
 	if err != nil {
 		if parent.Err() != nil {
 			return nil, status, parent.Err()
@@ -384,7 +537,7 @@ func (d *Downloader) getOnce(parent context.Context, rawURL string) ([]byte, int
 		return nil, status, stalled(parent, ctx, retryable{fmt.Errorf("read body: %w", err)})
 	}
 	if len(b) > maxGet {
-		return nil, status, fmt.Errorf("answer larger than %d MiB", maxGet>>20)
+		return nil, status, &SizeError{Limit: maxGet, Cap: "the bound for repomd.xml, keys and mirror lists"}
 	}
 	return b, status, nil
 }

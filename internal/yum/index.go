@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cavaliergopher/rpm"
+	"github.com/sock-project/sock/internal/rpmhdr"
 )
 
 // IndexOptions tune Index.
@@ -220,45 +219,29 @@ func writeGz(dir, typ string, raw []byte, ts int64) (RepomdData, error) {
 	}, nil
 }
 
-// Header tags Index reads directly, because cavaliergopher/rpm's own
-// accessors panic (Files on LONGFILESIZES) or use a wrong tag
-// (Supplements reads SUGGESTFLAGS).
-const (
-	tagFileSizes    = 1028
-	tagFileModes    = 1030
-	tagFileFlags    = 1037
-	tagDirIndexes   = 1116
-	tagBaseNames    = 1117
-	tagDirNames     = 1118
-	tagChangelogT   = 1080
-	tagChangelogN   = 1081
-	tagChangelogTxt = 1082
-	fileGhost       = 1 << 6
-)
+// fileGhost is RPMFILE_GHOST in FILEFLAGS.
+const fileGhost = 1 << 6
 
 // depTags are (names, flags, versions) for each dependency kind.
 var depTags = [...]struct {
 	kind                   string
-	names, flags, versions int
+	names, flags, versions rpmhdr.Tag
 }{
-	{"provides", 1047, 1112, 1113},
-	{"requires", 1049, 1048, 1050},
-	{"conflicts", 1054, 1053, 1055},
-	{"obsoletes", 1090, 1114, 1115},
-	{"recommends", 5046, 5048, 5047},
-	{"suggests", 5049, 5051, 5050},
-	{"supplements", 5052, 5054, 5053},
-	{"enhances", 5055, 5057, 5056},
+	{"provides", rpmhdr.TagProvideName, rpmhdr.TagProvideFlags, rpmhdr.TagProvideVersion},
+	{"requires", rpmhdr.TagRequireName, rpmhdr.TagRequireFlags, rpmhdr.TagRequireVersion},
+	{"conflicts", rpmhdr.TagConflictName, rpmhdr.TagConflictFlags, rpmhdr.TagConflictVer},
+	{"obsoletes", rpmhdr.TagObsoleteName, rpmhdr.TagObsoleteFlags, rpmhdr.TagObsoleteVer},
+	{"recommends", rpmhdr.TagRecommendName, rpmhdr.TagRecommendFlags, rpmhdr.TagRecommendVer},
+	{"suggests", rpmhdr.TagSuggestName, rpmhdr.TagSuggestFlags, rpmhdr.TagSuggestVer},
+	{"supplements", rpmhdr.TagSupplementName, rpmhdr.TagSupplementFlag, rpmhdr.TagSupplementVer},
+	{"enhances", rpmhdr.TagEnhanceName, rpmhdr.TagEnhanceFlags, rpmhdr.TagEnhanceVer},
 }
 
-// readRPM reads one package for the index. cavaliergopher/rpm can panic
-// on headers it does not expect; that becomes an error naming the file.
-func readRPM(file, rel string) (ip *indexed, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			ip, err = nil, fmt.Errorf("%s: cannot read header (reader panicked: %v)", rel, r)
-		}
-	}()
+// readRPM reads one package for the index: its header through
+// internal/rpmhdr (which checks every magic and bound and never
+// panics), the fields primary.xml shares with FromHeader, and what only
+// the full metadata carries; the file is hashed in the same pass.
+func readRPM(file, rel string) (*indexed, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -268,67 +251,52 @@ func readRPM(file, rel string) (ip *indexed, err error) {
 	if err != nil {
 		return nil, err
 	}
-	start, end, err := headerRange(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rel, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
 	h := sha256.New()
-	// The header is read from the same pass that hashes the file.
-	tee := io.TeeReader(f, h)
-	p, err := rpm.Read(bufio.NewReader(tee))
+	hp, err := rpmhdr.ReadPackage(bufio.NewReaderSize(io.TeeReader(f, h), 64<<10))
 	if err != nil {
 		return nil, fmt.Errorf("%s: read header: %w", rel, err)
 	}
-	if p.Name() == "" {
-		return nil, fmt.Errorf("%s: header has no name", rel)
-	}
+	// The bufio reader may have read past the header: hash the rest
+	// from where the tee stopped.
 	if _, err := io.Copy(h, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
-	hdr := &p.Header
-	ip = &indexed{
-		Package: Package{
-			Name:          p.Name(),
-			Epoch:         uint32(p.Epoch()),
-			Version:       p.Version(),
-			Release:       p.Release(),
-			Arch:          headerArch(p),
-			Location:      rel,
-			Checksum:      Checksum{"sha256", hex.EncodeToString(h.Sum(nil))},
-			Size:          st.Size(),
-			InstalledSize: int64(p.Size()),
-			HeaderStart:   start,
-			HeaderEnd:     end,
-			Summary:       p.Summary(),
-			SourceRPM:     p.SourceRPM(),
-			BuildTime:     p.BuildTime().Unix(),
-		},
-		description: p.Description(),
-		packager:    p.Packager(),
-		url:         p.URL(),
-		license:     p.License(),
-		vendor:      p.Vendor(),
-		buildhost:   p.BuildHost(),
-		fileTime:    st.ModTime().Unix(),
-		archiveSize: int64(p.ArchiveSize()),
+	hdr := hp.Header
+	pkg := FromHeader(hp, "", rel, "", st.Size())
+	if pkg.Name == "" {
+		return nil, fmt.Errorf("%s: header has no name", rel)
 	}
-	if g := p.Groups(); len(g) > 0 {
+	pkg.Checksum = Checksum{"sha256", hex.EncodeToString(h.Sum(nil))}
+	ip := &indexed{
+		Package:     *pkg,
+		description: hdr.String(rpmhdr.TagDescription),
+		packager:    hdr.String(rpmhdr.TagPackager),
+		url:         hdr.String(rpmhdr.TagURL),
+		license:     hdr.String(rpmhdr.TagLicense),
+		vendor:      hdr.String(rpmhdr.TagVendor),
+		buildhost:   hdr.String(rpmhdr.TagBuildHost),
+		fileTime:    st.ModTime().Unix(),
+	}
+	if v, ok := hdr.Uint32(rpmhdr.TagArchiveSize); ok {
+		ip.archiveSize = int64(v)
+	} else if v := hdr.Uint64s(rpmhdr.TagLongArchive); len(v) > 0 {
+		ip.archiveSize = int64(v[0])
+	}
+	if g := hdr.Strings(rpmhdr.TagGroup); len(g) > 0 {
 		ip.group = g[0]
 	}
-	// Files from the raw tags: names, modes and flags only.
-	bases := hdr.GetTag(tagBaseNames).StringSlice()
-	dirs := hdr.GetTag(tagDirNames).StringSlice()
-	idx := hdr.GetTag(tagDirIndexes).Int64Slice()
-	modes := hdr.GetTag(tagFileModes).Int64Slice()
-	flags := hdr.GetTag(tagFileFlags).Int64Slice()
+	// Files: names, modes and flags only.
+	bases := hdr.Strings(rpmhdr.TagBaseNames)
+	dirs := hdr.Strings(rpmhdr.TagDirNames)
+	idx := hdr.Uint32s(rpmhdr.TagDirIndexes)
+	modes := hdr.Uint32s(rpmhdr.TagFileModes) // INT16 in the header, widened
+	flags := hdr.Uint32s(rpmhdr.TagFileFlags)
 	if len(idx) != len(bases) {
 		return nil, fmt.Errorf("%s: header has %d base names and %d dir indexes", rel, len(bases), len(idx))
 	}
+	ip.Files = nil
 	for i, b := range bases {
-		if idx[i] < 0 || int(idx[i]) >= len(dirs) {
+		if int(idx[i]) >= len(dirs) {
 			return nil, fmt.Errorf("%s: file %s: dir index %d out of range", rel, b, idx[i])
 		}
 		fl := indexedFile{path: dirs[idx[i]] + b}
@@ -343,25 +311,27 @@ func readRPM(file, rel string) (ip *indexed, err error) {
 			ip.Files = append(ip.Files, fl.path)
 		}
 	}
-	ct := hdr.GetTag(tagChangelogT).Int64Slice()
-	cn := hdr.GetTag(tagChangelogN).StringSlice()
-	cx := hdr.GetTag(tagChangelogTxt).StringSlice()
+	ct := hdr.Uint32s(rpmhdr.TagChangelogTime)
+	cn := hdr.Strings(rpmhdr.TagChangelogName)
+	cx := hdr.Strings(rpmhdr.TagChangelogText)
 	for i := range ct {
 		if i < len(cn) && i < len(cx) {
-			ip.changelogs = append(ip.changelogs, changelog{author: cn[i], text: cx[i], date: ct[i]})
+			ip.changelogs = append(ip.changelogs, changelog{author: cn[i], text: cx[i], date: int64(ct[i])})
 		}
 	}
+	// Dependencies as createrepo_c writes them, which differs from
+	// FromHeader's view in what it leaves out of requires and in pre.
 	for _, t := range depTags {
-		names := hdr.GetTag(t.names).StringSlice()
-		fl := hdr.GetTag(t.flags).Int64Slice()
-		vers := hdr.GetTag(t.versions).StringSlice()
+		names := hdr.Strings(t.names)
+		fl := hdr.Uint32s(t.flags)
+		vers := hdr.Strings(t.versions)
 		var deps []Dep
 		seen := map[Dep]bool{}
 		for i, n := range names {
 			var f int64
 			var v string
 			if i < len(fl) {
-				f = fl[i]
+				f = int64(fl[i])
 			}
 			if i < len(vers) {
 				v = vers[i]
@@ -465,43 +435,6 @@ func containsStr(list []string, s string) bool {
 // /etc/*, anything with "bin/" in it, and /usr/lib/sendmail.
 func isPrimaryFile(p string) bool {
 	return strings.HasPrefix(p, "/etc/") || strings.Contains(p, "bin/") || p == "/usr/lib/sendmail"
-}
-
-// headerArch is the package's architecture; a source package (no
-// SOURCERPM) would be "src", but Index skips those.
-func headerArch(p *rpm.Package) string {
-	return p.Architecture()
-}
-
-// headerRange finds the byte range of the main header: after the 96-byte
-// lead and the signature header (padded to 8 bytes). It checks the header
-// magic, which cavaliergopher/rpm does not.
-func headerRange(r io.ReaderAt) (int64, int64, error) {
-	var b [16]byte
-	read := func(off int64) (nindex, hsize int64, err error) {
-		if _, err := r.ReadAt(b[:], off); err != nil {
-			return 0, 0, fmt.Errorf("read header at %d: %w", off, err)
-		}
-		if b[0] != 0x8e || b[1] != 0xad || b[2] != 0xe8 {
-			return 0, 0, fmt.Errorf("no header magic at offset %d", off)
-		}
-		return int64(binary.BigEndian.Uint32(b[8:12])), int64(binary.BigEndian.Uint32(b[12:16])), nil
-	}
-	var lead [4]byte
-	if _, err := r.ReadAt(lead[:], 0); err != nil || !bytes.Equal(lead[:], []byte{0xed, 0xab, 0xee, 0xdb}) {
-		return 0, 0, errors.New("not an RPM file (no lead magic)")
-	}
-	n, sz, err := read(96)
-	if err != nil {
-		return 0, 0, err
-	}
-	sigEnd := 96 + 16 + 16*n + sz
-	sigEnd += (8 - sigEnd%8) % 8
-	n, sz, err = read(sigEnd)
-	if err != nil {
-		return 0, 0, err
-	}
-	return sigEnd, sigEnd + 16 + 16*n + sz, nil
 }
 
 var xmlEsc = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")

@@ -156,14 +156,29 @@ func TestIndex(t *testing.T) {
 	})
 
 	t.Run("errors", func(t *testing.T) {
-		bad := t.TempDir()
-		os.WriteFile(filepath.Join(bad, "junk.rpm"), []byte("not an rpm"), 0o644)
-		err := Index(bad, IndexOptions{})
-		if want := "index " + bad + ": junk.rpm: not an RPM file (no lead magic)"; err == nil || err.Error() != want {
-			t.Fatalf("error = %v\nwant    %s", err, want)
+		rpms, _ := filepath.Glob(filepath.Join(ours, "*.rpm"))
+		real, err := os.ReadFile(rpms[0])
+		if err != nil {
+			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join(bad, "repodata")); err == nil {
-			t.Fatal("failed index left repodata")
+		for _, tc := range []struct {
+			body []byte
+			want string
+		}{
+			{[]byte(strings.Repeat("not an rpm ", 20)), "junk.rpm: read header: not an rpm package (bad lead magic)"},
+			{[]byte("short"), "junk.rpm: read header: read lead: unexpected EOF"},
+			// Cut inside the main header: an error, never a panic.
+			{real[:len(real)/3], "junk.rpm: read header: "},
+		} {
+			bad := t.TempDir()
+			os.WriteFile(filepath.Join(bad, "junk.rpm"), tc.body, 0o644)
+			err := Index(bad, IndexOptions{})
+			if want := "index " + bad + ": " + tc.want; err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("error = %v\nwant    %s", err, want)
+			}
+			if _, err := os.Stat(filepath.Join(bad, "repodata")); err == nil {
+				t.Fatal("failed index left repodata")
+			}
 		}
 	})
 }

@@ -55,6 +55,9 @@ type RepoMetadata struct {
 	Repomd   *Repomd
 	// Dir is the repository's cache directory.
 	Dir string
+	// Downloader is LoadOptions.Downloader with the repository's
+	// timeout and minrate; its packages are fetched with it too.
+	Downloader *Downloader
 	// Err is set when the repository failed and skip_if_unavailable let
 	// Load go on without it.
 	Err error
@@ -97,10 +100,15 @@ func Load(ctx context.Context, repos []Repo, opts LoadOptions) (*Metadata, error
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	for _, d := range []string{opts.CacheDir, filepath.Join(opts.CacheDir, "repos")} {
+		if err := privateDir(d); err != nil {
+			return nil, err
+		}
+	}
 	md := &Metadata{opts: opts}
 	for _, r := range repos {
 		if r.Enabled {
-			md.Repos = append(md.Repos, &RepoMetadata{Repo: r, Dir: repoCacheDir(opts.CacheDir, r)})
+			md.Repos = append(md.Repos, &RepoMetadata{Repo: r, Dir: repoCacheDir(opts.CacheDir, r), Downloader: r.Downloader(opts.Downloader)})
 		}
 	}
 	var wg sync.WaitGroup
@@ -135,8 +143,11 @@ func repoCacheDir(cache string, r Repo) string {
 
 func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 	log := md.opts.Log.With("repo", rm.Repo.ID)
-	cached, _ := os.ReadFile(filepath.Join(rm.Dir, "repomd.xml"))
-	cachedBase, _ := os.ReadFile(filepath.Join(rm.Dir, "baseurl"))
+	if err := privateDir(rm.Dir); err != nil {
+		return err
+	}
+	cached, _ := readNoFollow(filepath.Join(rm.Dir, "repomd.xml"))
+	cachedBase, _ := readNoFollow(filepath.Join(rm.Dir, "baseurl"))
 	var repomdBytes []byte
 	if md.opts.Offline {
 		if cached == nil || len(cachedBase) == 0 {
@@ -156,18 +167,54 @@ func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 	}
 	rm.Repomd, rm.Revision = repomd, repomd.Revision
 	prim := repomd.Data["primary"]
-	primPath := filepath.Join(rm.Dir, path.Base(prim.Location))
+	primName, primURL, err := metaEntry(rm.BaseURL, prim)
+	if err != nil {
+		return err
+	}
+	primPath := filepath.Join(rm.Dir, primName)
 	fresh := bytes.Equal(cached, repomdBytes) && string(cachedBase) == rm.BaseURL && sizeIs(primPath, prim.Size)
 	if md.opts.Offline && !fresh {
 		return &OfflineError{Dir: rm.Dir, What: "metadata"}
 	}
-	if !fresh {
+	fetch := func() error {
 		log.Info("fetch primary", "revision", repomd.Revision)
-		if err := md.opts.Downloader.Download(ctx, rm.BaseURL+prim.Location, primPath, prim.Checksum, prim.Size); err != nil {
+		return rm.Downloader.Download(ctx, primURL, primPath, prim.Checksum, prim.Size)
+	}
+	if !fresh {
+		if err := fetch(); err != nil {
 			return err
 		}
-		// repomd.xml is written last: a cache whose repomd.xml matches the
-		// server's always has the files it names.
+	} else {
+		log.Debug("metadata unchanged; using cache", "revision", repomd.Revision, "dir", rm.Dir)
+	}
+	pkgs, err := md.readPrimary(rm, prim, primPath, log)
+	var ce *ChecksumError
+	if fresh && !md.opts.Offline && errors.As(err, &ce) {
+		// A cached primary that does not hash to what repomd.xml says is
+		// never used: fetch it again.
+		log.Warn("cached primary does not match repomd.xml; fetching it again", "err", err)
+		os.Remove(primPath)
+		fresh = false
+		if err = fetch(); err == nil {
+			pkgs, err = md.readPrimary(rm, prim, primPath, log)
+		}
+	}
+	if err == nil {
+		err = checkPackages(pkgs, rm.BaseURL)
+	}
+	if err != nil {
+		if !fresh {
+			// Nothing of a repository that fails its checks stays in the
+			// cache.
+			os.Remove(primPath)
+			os.Remove(filepath.Join(rm.Dir, primaryCacheName))
+		}
+		return err
+	}
+	if !fresh {
+		// repomd.xml is written last, once its primary checked out: a
+		// cache whose repomd.xml matches the server's always has the
+		// files it names.
 		if err := writeAtomic(filepath.Join(rm.Dir, "baseurl"), []byte(rm.BaseURL)); err != nil {
 			return err
 		}
@@ -175,17 +222,30 @@ func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 			return err
 		}
 		pruneCache(rm.Dir, repomd, log)
-	} else {
-		log.Debug("metadata unchanged; using cache", "revision", repomd.Revision, "dir", rm.Dir)
-	}
-	pkgs, err := md.readPrimary(rm, prim, primPath, log)
-	if err != nil {
-		return err
 	}
 	rm.all = pkgs
 	rm.pkgs = filterPackages(pkgs, rm.Repo)
 	log.Info("loaded metadata", "packages", len(rm.pkgs), "revision", repomd.Revision)
 	return nil
+}
+
+// metaEntry checks a repomd.xml entry of the repository at base (its
+// checksum, its location) and returns its file name in the cache and its
+// URL.
+func metaEntry(base string, d RepomdData) (name, u string, err error) {
+	if err := d.Checksum.Check(base + "repodata/repomd.xml: " + d.Type); err != nil {
+		return "", "", err
+	}
+	if d.Checksum.Value == "" {
+		return "", "", &BadChecksumError{What: base + "repodata/repomd.xml: " + d.Type, Type: "(none)"}
+	}
+	if name, err = metaFileName(base, d); err != nil {
+		return "", "", err
+	}
+	if u, err = resolveLocation(base, d.Location, "repomd.xml "+d.Type); err != nil {
+		return "", "", err
+	}
+	return name, u, nil
 }
 
 // Names of the parsed-metadata cache files in a repository's cache
@@ -232,7 +292,7 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 			b.add(run)
 		}
 	}()
-	err = streamPrimaryFile(primPath, rm.Repo.ID, "", prim.OpenSize, func(run []*Package) { batches <- run })
+	err = streamPrimaryFile(primPath, prim.Checksum, rm.Repo.ID, "", prim.OpenSize, func(run []*Package) { batches <- run })
 	close(batches)
 	<-encoded
 	if err != nil {
@@ -267,14 +327,16 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 }
 
 // streamPrimaryFile hands the packages of a cached primary file to batch
-// a run at a time, keeping none (streamPrimary).
-func streamPrimaryFile(file, repo, base string, openSize int64, batch func([]*Package)) error {
-	f, err := os.Open(file)
+// a run at a time, keeping none (streamPrimary). The file is hashed on
+// the way: a digest other than want is a *ChecksumError at the end, and
+// the packages handed over must then be dropped.
+func streamPrimaryFile(file string, want Checksum, repo, base string, openSize int64, batch func([]*Package)) error {
+	f, hr, err := openVerified(file, want)
 	if err != nil {
 		return fmt.Errorf("open cached primary: %w", err)
 	}
 	defer f.Close()
-	zr, err := decompressLimited(file, f, openSize)
+	zr, err := decompressLimited(file, hr, openSize)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
@@ -282,13 +344,16 @@ func streamPrimaryFile(file, repo, base string, openSize int64, batch func([]*Pa
 	cr := newChunkReader(zr)
 	defer cr.Close()
 	if err := streamPrimary(cr, repo, base, batch); err != nil {
+		if verr := hr.verify(file, want); verr != nil {
+			return verr // what failed to parse was not the announced file
+		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	return nil
+	return hr.verify(file, want)
 }
 
 func readPrimaryFile(file, repo, base string, openSize int64, batch func([]*Package)) ([]*Package, error) {
-	f, err := os.Open(file)
+	f, err := openNoFollow(file)
 	if err != nil {
 		return nil, fmt.Errorf("open cached primary: %w", err)
 	}
@@ -310,7 +375,7 @@ func readPrimaryFile(file, repo, base string, openSize int64, batch func([]*Pack
 // fetchRepomd tries each base URL (after mirror lists) until one answers
 // with a repomd.xml, verified when repo_gpgcheck is on.
 func (md *Metadata) fetchRepomd(ctx context.Context, r Repo, log *slog.Logger) ([]byte, string, error) {
-	d := md.opts.Downloader
+	d := r.Downloader(md.opts.Downloader)
 	bases := append([]string(nil), r.BaseURLs...)
 	if r.Mirrorlist != "" || r.Metalink != "" {
 		mirrors, err := md.mirrors(ctx, r)
@@ -352,7 +417,7 @@ func (md *Metadata) fetchRepomd(ctx context.Context, r Repo, log *slog.Logger) (
 
 // mirrors reads the repository's metalink or mirror list into base URLs.
 func (md *Metadata) mirrors(ctx context.Context, r Repo) ([]string, error) {
-	d := md.opts.Downloader
+	d := r.Downloader(md.opts.Downloader)
 	if r.Metalink != "" {
 		b, err := d.Get(ctx, r.Metalink)
 		if err != nil {
@@ -361,6 +426,11 @@ func (md *Metadata) mirrors(ctx context.Context, r Repo) ([]string, error) {
 		urls, err := parseMetalink(b)
 		if err != nil {
 			return nil, fmt.Errorf("metalink %s: %w", r.Metalink, err)
+		}
+		for _, u := range urls {
+			if err := checkMirror(r.Metalink, u); err != nil {
+				return nil, err
+			}
 		}
 		return urls, nil
 	}
@@ -373,6 +443,9 @@ func (md *Metadata) mirrors(ctx context.Context, r Repo) ([]string, error) {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
+		}
+		if err := checkMirror(r.Mirrorlist, line); err != nil {
+			return nil, err
 		}
 		out = append(out, withSlash(line))
 	}
@@ -411,8 +484,8 @@ func parseMetalink(b []byte) ([]string, error) {
 			if t.Name.Local == "url" && in {
 				in = false
 				u := strings.TrimSpace(text.String())
-				if !strings.HasPrefix(u, "http") && !strings.HasPrefix(u, "file:") {
-					continue // rsync and such
+				if s := schemeOf(u); s == "rsync" || s == "ftp" {
+					continue // protocols dnf's metalinks also list
 				}
 				u = strings.TrimSuffix(u, "repodata/repomd.xml")
 				out = append(out, withSlash(u))
@@ -544,17 +617,23 @@ func (md *Metadata) loadFilelists(ctx context.Context, rm *RepoMetadata) error {
 		return nil
 	}
 	md.opts.Log.Debug("file-list cache unusable; parsing filelists", "repo", rm.Repo.ID, "err", err)
-	file := filepath.Join(rm.Dir, path.Base(fl.Location))
-	if !sizeIs(file, fl.Size) {
+	name, flURL, err := metaEntry(rm.BaseURL, fl)
+	if err != nil {
+		return err
+	}
+	file := filepath.Join(rm.Dir, name)
+	// Parsing fills the packages' file lists as it goes, so a cached
+	// file is checked whole before (a downloaded one was on its way in).
+	if !sizeIs(file, fl.Size) || !fileMatches(file, fl.Checksum) {
 		if md.opts.Offline {
 			return &OfflineError{Dir: rm.Dir, What: "filelists"}
 		}
 		md.opts.Log.Info("fetch filelists", "repo", rm.Repo.ID)
-		if err := md.opts.Downloader.Download(ctx, rm.BaseURL+fl.Location, file, fl.Checksum, fl.Size); err != nil {
+		if err := rm.Downloader.Download(ctx, flURL, file, fl.Checksum, fl.Size); err != nil {
 			return err
 		}
 	}
-	f, err := os.Open(file)
+	f, err := openNoFollow(file)
 	if err != nil {
 		return fmt.Errorf("open cached filelists: %w", err)
 	}
@@ -581,18 +660,19 @@ func (md *Metadata) loadFilelists(ctx context.Context, rm *RepoMetadata) error {
 	return nil
 }
 
-// sizeIs reports whether file exists with the given size (any size when
-// want is 0). Files reach the cache only through a verified rename, so
-// this is enough to trust them.
+// sizeIs reports whether file exists, not as a symbolic link, with the
+// given size (any size when want is 0). It only tells whether a fetch
+// is worth trying; a cached file is trusted once its content hashes to
+// the metadata's digest, never for its size.
 func sizeIs(file string, want int64) bool {
-	st, err := os.Stat(file)
+	st, err := os.Lstat(file)
 	return err == nil && st.Mode().IsRegular() && (want <= 0 || st.Size() == want)
 }
 
 // writeAtomic writes b to file through a temporary file in its directory.
 func writeAtomic(file string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return fmt.Errorf("create cache dir: %w", err)
+	if err := ensureParent(file); err != nil {
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
 	if err != nil {

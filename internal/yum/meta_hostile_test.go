@@ -224,7 +224,7 @@ func TestEndlessBody(t *testing.T) {
 	t.Cleanup(srv.Close)
 	dest := filepath.Join(t.TempDir(), "f.rpm")
 	err := (&Downloader{Attempts: 1}).Download(context.Background(), srv.URL+"/f.rpm", dest, Checksum{}, 1000)
-	if err == nil || !strings.Contains(err.Error(), "got more than the 1000 bytes the metadata announces") {
+	if err == nil || !strings.Contains(err.Error(), "sent more than the 1000 bytes the metadata announces") {
 		t.Fatalf("error = %v", err)
 	}
 	if ents, _ := os.ReadDir(filepath.Dir(dest)); len(ents) != 0 {

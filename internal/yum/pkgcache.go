@@ -390,7 +390,7 @@ func (c *cacheFile) close() {
 // openCacheFile opens file and reads what precedes the records. The string
 // blob gets a buffer of its own that the decoded strings then share.
 func openCacheFile(file string, kind uint32, key string) (*cacheFile, error) {
-	f, err := os.Open(file)
+	f, err := openNoFollow(file)
 	if err != nil {
 		return nil, &CacheError{File: file, Msg: "absent"}
 	}

@@ -16,11 +16,17 @@ import (
 
 // Fetcher downloads packages into a content-addressed cache,
 // CacheDir/packages/<sha256>.rpm, verified against the metadata checksum
-// while downloading. It is safe for concurrent use; concurrent fetches of
-// one package share a single download.
+// while downloading. A file already in the cache is used only once it
+// hashes to the package's digest (else it is fetched again), and the
+// cache folders must be the invoking user's own (CacheDirError). It is
+// safe for concurrent use; concurrent fetches of one package share a
+// single download.
 type Fetcher struct {
 	CacheDir   string
 	Downloader *Downloader
+	// Downloaders, by repository id, override Downloader for that
+	// repository's packages (its minrate and timeout).
+	Downloaders map[string]*Downloader
 
 	mu       sync.Mutex
 	inflight map[string]*sync.Mutex
@@ -33,7 +39,8 @@ func FetchPackage(ctx context.Context, pkg *Package, cacheDir string) (string, e
 }
 
 // URL returns where pkg is fetched from: BaseURL joined with Location, or
-// Location itself when it is a URL or an absolute path.
+// Location itself when it is a URL or an absolute path. Fetch checks
+// that a repository package's location stays inside its repository.
 func (p *Package) URL() string {
 	if strings.Contains(p.Location, "://") || p.BaseURL == "" {
 		return p.Location
@@ -73,9 +80,26 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg *Package) (string, error) {
 		return "", errors.New("fetch package: no cache directory")
 	}
 	dir := filepath.Join(f.CacheDir, "packages")
+	for _, d := range []string{f.CacheDir, dir} {
+		if err := privateDir(d); err != nil {
+			return "", fmt.Errorf("fetch %s: %w", pkg.Name, err)
+		}
+	}
 	src := pkg.URL()
 	if src == "" {
 		return "", fmt.Errorf("fetch %s: package has no location", pkg.Name)
+	}
+	if pkg.BaseURL != "" {
+		// A repository's package: its location may not leave the
+		// repository (an rpm the nail names by URL or path has no base).
+		u, err := resolveLocation(pkg.BaseURL, pkg.Location, "package "+pkg.Name)
+		if err != nil {
+			return "", fmt.Errorf("fetch %s: %w", pkg.Name, err)
+		}
+		src = u
+	}
+	if err := pkg.Checksum.Check("package " + pkg.Name); err != nil {
+		return "", fmt.Errorf("fetch %s: %w", pkg.Name, err)
 	}
 	if !strings.Contains(src, "://") {
 		if !filepath.IsAbs(src) {
@@ -84,6 +108,9 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg *Package) (string, error) {
 		src = (&url.URL{Scheme: "file", Path: src}).String()
 	}
 	d := f.Downloader
+	if rd, ok := f.Downloaders[pkg.Repo]; ok && rd != nil {
+		d = rd
+	}
 	if d == nil {
 		d = &Downloader{}
 	}
@@ -93,7 +120,9 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg *Package) (string, error) {
 	dest := filepath.Join(dir, cacheName(pkg.Checksum))
 	unlock := f.lock(dest)
 	defer unlock()
-	if sizeIs(dest, pkg.Size) {
+	// A cached file is used once its content matches, never for its
+	// name or size: a file that does not is fetched again over it.
+	if sizeIs(dest, pkg.Size) && fileMatches(dest, pkg.Checksum) {
 		return dest, nil
 	}
 	if err := d.Download(ctx, src, dest, pkg.Checksum, pkg.Size); err != nil {
@@ -112,7 +141,7 @@ func (f *Fetcher) fetchUnknown(ctx context.Context, d *Downloader, src, dir stri
 		return "", fmt.Errorf("fetch %s: %w", pkg.Name, err)
 	}
 	defer os.Remove(tmpDest)
-	fh, err := os.Open(tmpDest)
+	fh, err := openNoFollow(tmpDest)
 	if err != nil {
 		return "", fmt.Errorf("fetch %s: %w", pkg.Name, err)
 	}

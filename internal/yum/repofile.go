@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gopkg.in/ini.v1"
@@ -41,6 +42,30 @@ type Repo struct {
 	Priority          int
 	Cost              int
 	SkipIfUnavailable bool
+	// Timeout and MinRate are the .repo keys timeout and minrate: a
+	// transfer slower than MinRate bytes/s for Timeout fails. Zero means
+	// dnf's defaults (30 s, 1000 bytes/s).
+	Timeout time.Duration
+	MinRate int64
+}
+
+// Downloader returns d set to the repository's timeout and minrate, a
+// copy when they differ from d's.
+func (r Repo) Downloader(d *Downloader) *Downloader {
+	if r.Timeout == 0 && r.MinRate == 0 {
+		return d
+	}
+	c := Downloader{}
+	if d != nil {
+		c = *d
+	}
+	if r.Timeout > 0 {
+		c.Timeout = r.Timeout
+	}
+	if r.MinRate != 0 {
+		c.MinRate = r.MinRate
+	}
+	return &c
 }
 
 // NewRepo returns a Repo with dnf's defaults: enabled, priority 99, cost
@@ -74,7 +99,7 @@ var ignoredKeys = map[string]bool{
 	"failovermethod": true, "fastestmirror": true, "deltarpm": true, "enabled_metadata": true,
 	"sslverify": true, "sslcacert": true, "sslclientcert": true, "sslclientkey": true,
 	"proxy": true, "proxy_username": true, "proxy_password": true, "username": true, "password": true,
-	"timeout": true, "minrate": true, "throttle": true, "bandwidth": true, "retries": true,
+	"throttle": true, "bandwidth": true, "retries": true,
 	"ip_resolve": true, "max_parallel_downloads": true, "keepcache": true, "http_caching": true,
 	"mediaid": true, "gpgcakey": true, "deltarpm_percentage": true, "metadata_timer_sync": true,
 	"report_hostname": true, "repo_gpgcheck_ignore": true, "localpkg_gpgcheck": true,
@@ -158,6 +183,23 @@ func LoadRepoFile(path string, opts RepoFileOptions) ([]Repo, error) {
 					r.RepoGPGCheck = b
 				case "skip_if_unavailable":
 					r.SkipIfUnavailable = b
+				}
+			case "timeout":
+				// dnf: seconds, a float; 0 is librepo's "no timeout",
+				// which sock does not offer: the default stays.
+				f, err := strconv.ParseFloat(val, 64)
+				if err != nil || f < 0 || f > 1e6 {
+					return nil, bad("a number of seconds")
+				}
+				r.Timeout = time.Duration(f * float64(time.Second))
+			case "minrate":
+				n, ok := parseBytes(val)
+				if !ok {
+					return nil, bad("a rate in bytes/s (1000, 10k, 1M)")
+				}
+				r.MinRate = n
+				if n == 0 {
+					r.MinRate = -1 // the check is off, as in dnf
 				}
 			case "priority", "cost":
 				n, err := strconv.Atoi(val)
@@ -270,6 +312,30 @@ func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	})
+}
+
+// parseBytes reads a byte count as dnf writes one: digits, optionally
+// with a k, M or G suffix (powers of 1024).
+func parseBytes(s string) (int64, bool) {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			s = s[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f*float64(mult) > 1<<50 {
+		return 0, false
+	}
+	return int64(f * float64(mult)), true
 }
 
 func withSlash(u string) string {

@@ -1,0 +1,55 @@
+package sockfs
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestDBPath(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string
+		paths []string
+	}{
+		{"no macros", nil, "/var/lib/rpm", []string{"/usr/lib/sysimage/rpm", "/var/lib/rpm"}},
+		{"fedora", map[string]string{"usr/lib/rpm/macros": "%_usr /usr\n%_dbpath\t\t%{_usr}/lib/sysimage/rpm\n"}, "/usr/lib/sysimage/rpm", []string{"/usr/lib/sysimage/rpm", "/var/lib/rpm"}},
+		{"macros.d overrides macros", map[string]string{
+			"usr/lib/rpm/macros":              "%_dbpath %{_var}/lib/rpm\n",
+			"usr/lib/rpm/macros.d/macros.zzz": "%_var /srv\n%_dbpath %{_var}/rpmdb\n",
+			"usr/lib/rpm/macros.d/notmacros":  "%_dbpath /ignored\n",
+		}, "/srv/rpmdb", []string{"/srv/rpmdb", "/usr/lib/sysimage/rpm", "/var/lib/rpm"}},
+		{"etc last", map[string]string{
+			"usr/lib/rpm/macros.d/macros.a": "%_dbpath /a\n",
+			"etc/rpm/macros.b":              "%_dbpath /b\n",
+			"etc/rpm/macros":                "%_dbpath /c\n",
+		}, "/c", []string{"/c", "/usr/lib/sysimage/rpm", "/var/lib/rpm"}},
+		{"relative", map[string]string{"etc/rpm/macros": "%_dbpath lib/rpm\n"}, "/var/lib/rpm", nil},
+		{"dotdot", map[string]string{"etc/rpm/macros": "%_dbpath /var/../../../tmp\n"}, "/var/lib/rpm", nil},
+		{"unknown macro", map[string]string{"etc/rpm/macros": "%_dbpath %{_topdir}/db\n"}, "/var/lib/rpm", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for p, body := range tc.files {
+				must(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755))
+				must(t, os.WriteFile(filepath.Join(dir, p), []byte(body), 0o644))
+			}
+			r, err := OpenRoot(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if got := DBPath(r); got != tc.want {
+				t.Errorf("DBPath = %q, want %q", got, tc.want)
+			}
+			if tc.paths == nil {
+				tc.paths = StandardDBPaths
+			}
+			if got := DBPaths(r); !slices.Equal(got, tc.paths) {
+				t.Errorf("DBPaths = %q, want %q", got, tc.paths)
+			}
+		})
+	}
+}
