@@ -128,7 +128,7 @@ func writeNfpm(ctx context.Context, foot *toe.Foot, tr *tree, opts Options) (str
 		info.ArchLinux.Packager = foot.Maintainer
 	}
 	out := filepath.Join(opts.OutDir, pk.ConventionalFileName(info))
-	return out, writeAtomic(out, func(f *os.File) error {
+	return out, writeFileAtomic(out, func(f *os.File) error {
 		if err := checkUnchanged(tr); err != nil {
 			return err
 		}

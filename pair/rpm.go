@@ -127,7 +127,7 @@ func writeRPM(ctx context.Context, foot *toe.Foot, tr *tree, opts Options) (stri
 	files, large := rpmFiles(foot, tr)
 	name, ver, rel, a := foot.Package, foot.Version, foot.Release, arch(foot)
 	out := filepath.Join(opts.OutDir, fmt.Sprintf("%s-%s-%s.%s.rpm", name, ver, rel, a))
-	return out, writeAtomic(out, func(f *os.File) error {
+	return out, writeFileAtomic(out, func(f *os.File) error {
 		// The header and signature with placeholders of the final
 		// sizes.
 		guess := &payloadInfo{digest: strings.Repeat("0", 64), archiveSize: uint64(tr.bytes)}
@@ -612,31 +612,6 @@ func (c *cpioWriter) stripped(index int) error {
 func (c *cpioWriter) trailer() error {
 	if err := c.entry("TRAILER!!!", 0, 0, 1, 0, 0); err != nil {
 		return err
-	}
-	return nil
-}
-
-// writeAtomic writes a file through a temporary one in the same folder,
-// renamed into place only when fill succeeds.
-func writeAtomic(out string, fill func(*os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", out, err)
-	}
-	defer os.Remove(f.Name())
-	if err := fill(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := os.Rename(f.Name(), out); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
 	}
 	return nil
 }

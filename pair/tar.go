@@ -169,7 +169,7 @@ func imageName(foot *toe.Foot) string {
 }
 
 // writeFileAtomic writes a file through a temporary one in the same
-// folder, renamed into place only when fill succeeds.
+// folder, synced and renamed into place only when fill succeeds.
 func writeFileAtomic(out string, fill func(*os.File) error) error {
 	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
 	if err != nil {
@@ -181,6 +181,10 @@ func writeFileAtomic(out string, fill func(*os.File) error) error {
 		return err
 	}
 	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", out, err)
 	}
