@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sock-project/sock/internal/rpmtest"
-	"github.com/sock-project/sock/sew"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // metaNames are file names that glob patterns and shells treat
@@ -36,7 +36,7 @@ func addMetaNames(t *testing.T, dir string) {
 // shell metacharacters in every format and lists each package with its
 // own tool: every name is there, as itself.
 func TestMetaNamesEveryFormat(t *testing.T) {
-	dir := fakeSock(t, sew.StatusComplete)
+	dir := fakeSock(t, sockfs.StatusComplete)
 	addMetaNames(t, dir)
 	list := map[string]func(t *testing.T, p string) string{
 		FormatRPM: func(t *testing.T, p string) string { return rpmQuery(t, "-qpl", p) },
@@ -94,7 +94,8 @@ func runOut(t *testing.T, name string, args ...string) string {
 // a bare root with busybox only (no /proc), and finds the SOCK's tree
 // under sock_dir: owners, modes, devices and the host symlink (a deb
 // carries no capabilities and no hard links: those two are left out of
-// the comparison). Then dpkg -r removes the nodes and the host link.
+// the comparison). An upgrade to release 4 keeps them; dpkg -r removes
+// the nodes and the host link.
 func TestDebInstall(t *testing.T) {
 	rpmtest.NeedRoot(t)
 	dpkg := rpmtest.NeedTool(t, "dpkg")
@@ -158,12 +159,53 @@ func TestDebInstall(t *testing.T) {
 	if l, err := os.Readlink(filepath.Join(host, "etc/init.d/app")); err != nil || l != "/var/deploy/app/usr/bin/app" {
 		t.Errorf("host symlink: %q, %v", l, err)
 	}
+	// Upgrade to release 4: dpkg runs the old prerm with "upgrade", the
+	// new postinst, the old postrm with "upgrade": nodes, owners and the
+	// link stay.
+	foot2 := pairFoot(repo)
+	foot2.Release = "4"
+	pkg2, err := Build(context.Background(), foot2, dir, Options{Format: FormatDeb, OutDir: filepath.Join(top, "out2"), SourceDateEpoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := dpkgIn("-i", pkg2); err != nil {
+		t.Fatalf("dpkg -i release 4: %v\n%s", err, out)
+	}
+	upgraded := rpmtest.Snapshot(t, deployed)
+	for p, n := range upgraded {
+		n.Links, n.Caps = "", ""
+		upgraded[p] = n
+	}
+	if d := cmp.Diff(sewn, upgraded); d != "" {
+		t.Errorf("upgraded SOCK differs from the sewn one (-sewn +upgraded):\n%s", d)
+	}
+	if l, err := os.Readlink(filepath.Join(host, "etc/init.d/app")); err != nil || l != "/var/deploy/app/usr/bin/app" {
+		t.Errorf("host symlink after upgrade: %q, %v", l, err)
+	}
 	if out, err := dpkgIn("-r", "app-sock"); err != nil {
 		t.Fatalf("dpkg -r: %v\n%s", err, out)
 	}
 	for _, p := range []string{"etc/init.d/app", "var/deploy/app/dev/null", "var/deploy/app/usr/bin/app"} {
 		if _, err := os.Lstat(filepath.Join(host, p)); err == nil {
 			t.Errorf("after dpkg -r, %s is still there", p)
+		}
+	}
+}
+
+// TestNoSewImport: pair builds on internal/sockfs for what it reads of a
+// SOCK (state, accounts, .sock) and needs nothing of sew (issue 12).
+func TestNoSewImport(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	out, err := exec.Command(goBin, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "github.com/sock-project/sock/sew" {
+			t.Errorf("pair depends on sew:\n%s", out)
 		}
 	}
 }

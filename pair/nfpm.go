@@ -129,9 +129,14 @@ func writeNfpm(ctx context.Context, foot *toe.Foot, tr *tree, opts Options) (str
 	}
 	out := filepath.Join(opts.OutDir, pk.ConventionalFileName(info))
 	return out, writeAtomic(out, func(f *os.File) error {
+		if err := checkUnchanged(tr); err != nil {
+			return err
+		}
 		if err := pk.Package(info, f); err != nil {
 			return fmt.Errorf("write %s package: %w", opts.Format, err)
 		}
-		return nil
+		// nfpm opens its sources by name: make sure each was still the
+		// file the walk saw once it was read.
+		return checkUnchanged(tr)
 	})
 }

@@ -255,21 +255,17 @@ func checkImageUser(user string, tr *tree) error {
 		return nil
 	}
 	u, g, _ := strings.Cut(user, ":")
-	known := func(name string, ids map[uint32]string) bool {
+	known := func(name string, id func(string) (uint32, bool)) bool {
 		if _, err := strconv.ParseUint(name, 10, 32); err == nil {
 			return true
 		}
-		for _, n := range ids {
-			if n == name {
-				return true
-			}
-		}
-		return false
+		_, ok := id(name)
+		return ok || name == "root"
 	}
-	if !known(u, tr.users) {
+	if !known(u, tr.accounts.UserID) {
 		return fmt.Errorf("[image] user %q: no such user in the SOCK's /etc/passwd", user)
 	}
-	if g != "" && !known(g, tr.groups) {
+	if g != "" && !known(g, tr.accounts.GroupID) {
 		return fmt.Errorf("[image] user %q: no such group in the SOCK's /etc/group", user)
 	}
 	return nil

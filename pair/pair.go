@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sock-project/sock/internal/manifest"
-	"github.com/sock-project/sock/sew"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -68,7 +68,7 @@ type IncompleteError struct {
 
 func (e *IncompleteError) Error() string {
 	if e.Status == "" {
-		return fmt.Sprintf("%s is not a SOCK: no %s/state.json", e.Dir, sew.StateDir)
+		return fmt.Sprintf("%s is not a SOCK: no %s/state.json", e.Dir, sockfs.StateDir)
 	}
 	return fmt.Sprintf("%s is an %s SOCK", e.Dir, e.Status)
 }
@@ -118,14 +118,14 @@ func Build(ctx context.Context, foot *toe.Foot, dir string, opts Options) (strin
 	if err != nil {
 		return "", err
 	}
-	st, err := sew.ReadState(dir)
+	st, err := sockfs.ReadState(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", &IncompleteError{Dir: dir}
 	}
 	if err != nil {
 		return "", fmt.Errorf("read state of %s: %w", dir, err)
 	}
-	if st.Status != sew.StatusComplete {
+	if st.Status != sockfs.StatusComplete {
 		return "", &IncompleteError{Dir: dir, Status: st.Status}
 	}
 	var mf *manifest.Manifest

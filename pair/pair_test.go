@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/sew"
 	"github.com/sock-project/sock/toe"
 )
@@ -96,7 +97,7 @@ func TestRootlessPairHelper(t *testing.T) {
 	}
 	dir := filepath.Join(top, "sock")
 	sewIt(t, pairFoot(repo), dir, filepath.Join(top, "cache"))
-	if st, err := sew.ReadState(dir); err != nil || !st.Rootless {
+	if st, err := sockfs.ReadState(dir); err != nil || !st.Rootless {
 		t.Fatalf("state %+v, %v: want a rootless SOCK", st, err)
 	}
 	if _, err := Build(context.Background(), pairFoot(repo), dir, Options{OutDir: filepath.Join(top, "out"), SourceDateEpoch: epoch}); err != nil {
@@ -183,13 +184,13 @@ func TestRefusals(t *testing.T) {
 		opts   Options
 		want   string
 	}{
-		{name: "incomplete", status: sew.StatusIncomplete, want: "is an incomplete SOCK"},
+		{name: "incomplete", status: sockfs.StatusIncomplete, want: "is an incomplete SOCK"},
 		{name: "no state", status: "", want: "is not a SOCK: no .sock/state.json"},
-		{name: "no sock_dir", status: sew.StatusComplete, foot: func(f *toe.Foot) { f.SockDir = "" }, want: "the nail does not set sock_dir, which pair needs"},
-		{name: "sock_dir root", status: sew.StatusComplete, foot: func(f *toe.Foot) { f.SockDir = "/" }, want: `sock_dir "/": want an absolute folder other than /`},
-		{name: "bad compression", status: sew.StatusComplete, opts: Options{Compression: "bzip2"}, want: `compression "bzip2": want zstd[:N], gzip[:N], xz or lzma`},
-		{name: "bad level", status: sew.StatusComplete, opts: Options{Compression: "gzip:12"}, want: `compression "gzip:12": want gzip or gzip:LEVEL (gzip 1-9, zstd 1-22)`},
-		{name: "bad format", status: sew.StatusComplete, opts: Options{Format: "msi"}, want: `format "msi": want rpm, deb, apk, archlinux, oci, oci-archive or tar`},
+		{name: "no sock_dir", status: sockfs.StatusComplete, foot: func(f *toe.Foot) { f.SockDir = "" }, want: "the nail does not set sock_dir, which pair needs"},
+		{name: "sock_dir root", status: sockfs.StatusComplete, foot: func(f *toe.Foot) { f.SockDir = "/" }, want: `sock_dir "/": want an absolute folder other than /`},
+		{name: "bad compression", status: sockfs.StatusComplete, opts: Options{Compression: "bzip2"}, want: `compression "bzip2": want zstd[:N], gzip[:N], xz or lzma`},
+		{name: "bad level", status: sockfs.StatusComplete, opts: Options{Compression: "gzip:12"}, want: `compression "gzip:12": want gzip or gzip:LEVEL (gzip 1-9, zstd 1-22)`},
+		{name: "bad format", status: sockfs.StatusComplete, opts: Options{Format: "msi"}, want: `format "msi": want rpm, deb, apk, archlinux, oci, oci-archive or tar`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := fakeSock(t, tc.status)
@@ -216,7 +217,7 @@ func TestRefusals(t *testing.T) {
 // TestReproducible builds one SOCK twice, in every compressor, and wants
 // the same bytes.
 func TestReproducible(t *testing.T) {
-	dir := fakeSock(t, sew.StatusComplete)
+	dir := fakeSock(t, sockfs.StatusComplete)
 	for _, c := range []string{"zstd:3", "zstd:19", "gzip:6", "xz", "lzma"} {
 		t.Run(c, func(t *testing.T) {
 			var got [][]byte
@@ -253,7 +254,7 @@ func TestReproducible(t *testing.T) {
 // TestManifestOwnsModes checks, without root, that a rootless SOCK's
 // manifest decides modes: the setuid bit the tree lacks is packaged.
 func TestManifestOwnsModes(t *testing.T) {
-	dir := fakeSock(t, sew.StatusComplete)
+	dir := fakeSock(t, sockfs.StatusComplete)
 	p, err := Build(context.Background(), fakeFoot(), dir, Options{OutDir: t.TempDir(), SourceDateEpoch: epoch})
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +278,7 @@ func TestManifestOwnsModes(t *testing.T) {
 // TestDeb writes a deb through nfpm and lists it with dpkg-deb.
 func TestDeb(t *testing.T) {
 	dpkg := rpmtest.NeedTool(t, "dpkg-deb")
-	dir := fakeSock(t, sew.StatusComplete)
+	dir := fakeSock(t, sockfs.StatusComplete)
 	p, err := Build(context.Background(), fakeFoot(), dir, Options{Format: FormatDeb, OutDir: t.TempDir(), SourceDateEpoch: epoch})
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +337,7 @@ func contains(list []string, s string) bool {
 // (nobody, nogroup) and call another id root still packages id 0 as
 // root:root, and the other id as a number, never as root.
 func TestRootIDs(t *testing.T) {
-	dir := fakeSock(t, sew.StatusComplete)
+	dir := fakeSock(t, sockfs.StatusComplete)
 	for f, body := range map[string]string{
 		"etc/passwd": "nobody:x:0:0::/:/bin/sh\nroot:x:500:500::/root:/bin/sh\n",
 		"etc/group":  "nogroup:x:0:\nroot:x:500:\n",
@@ -400,7 +401,7 @@ func TestRefuseUnderSymlink(t *testing.T) {
 		}, want: "manifest entry /usr/lib/x/tty: /usr/lib in the SOCK is a symlink"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := fakeSock(t, sew.StatusComplete)
+			dir := fakeSock(t, sockfs.StatusComplete)
 			tc.setup(t, dir)
 			out := t.TempDir()
 			_, err := Build(context.Background(), fakeFoot(), dir, Options{OutDir: out, SourceDateEpoch: epoch})

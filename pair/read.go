@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sock-project/sock/internal/manifest"
 )
 
 // openRoot opens the SOCK's folder, the anchor every body is opened
@@ -51,31 +53,12 @@ func copyBodyHashed(root *os.File, n *node, w io.Writer, h *asyncHash) error {
 }
 
 func readBody(root *os.File, n *node, w io.Writer, bufs [2][]byte, h *asyncHash) error {
-	rel := strings.TrimPrefix(n.Path, "/")
-	fd, err := unix.Openat2(int(root.Fd()), rel, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
-		return &ChangedError{Path: n.Path, What: "a symlink is on its path now"}
-	}
+	f, before, err := openChecked(root, n)
 	if err != nil {
-		return fmt.Errorf("open %s in the SOCK: %w", n.Path, err)
+		return err
 	}
-	f := os.NewFile(uintptr(fd), n.host)
 	defer f.Close()
-	var before unix.Stat_t
-	if err := unix.Fstat(fd, &before); err != nil {
-		return fmt.Errorf("stat %s in the SOCK: %w", n.Path, err)
-	}
-	switch {
-	case before.Mode&unix.S_IFMT != unix.S_IFREG:
-		return &ChangedError{Path: n.Path, What: "it is not a regular file now"}
-	case before.Dev != n.dev || before.Ino != n.ino:
-		return &ChangedError{Path: n.Path, What: "it is another file now"}
-	case before.Size != n.Size:
-		return &ChangedError{Path: n.Path, What: fmt.Sprintf("its size is %d, not %d", before.Size, n.Size)}
-	}
+	fd := int(f.Fd())
 	// A regular file opened O_NONBLOCK reads as usual. Each chunk is
 	// hashed on another core while the next is read and compressed.
 	var got int64
@@ -110,6 +93,70 @@ func readBody(root *os.File, n *node, w io.Writer, bufs [2][]byte, h *asyncHash)
 	}
 	if after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim {
 		return &ChangedError{Path: n.Path, What: "it was written to while pair read it"}
+	}
+	return nil
+}
+
+// openChecked opens the file n beneath root without following any
+// symlink and checks that it is the file the walk saw, unchanged since
+// (device, inode, type, size, times: a rename or a write since changes
+// its ctime).
+func openChecked(root *os.File, n *node) (*os.File, unix.Stat_t, error) {
+	var st unix.Stat_t
+	rel := strings.TrimPrefix(n.Path, "/")
+	fd, err := unix.Openat2(int(root.Fd()), rel, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+		return nil, st, &ChangedError{Path: n.Path, What: "a symlink is on its path now"}
+	}
+	if err != nil {
+		return nil, st, fmt.Errorf("open %s in the SOCK: %w", n.Path, err)
+	}
+	f := os.NewFile(uintptr(fd), n.host)
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, st, fmt.Errorf("stat %s in the SOCK: %w", n.Path, err)
+	}
+	var what string
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		what = "it is not a regular file now"
+	case st.Dev != n.dev || st.Ino != n.ino:
+		what = "it is another file now"
+	case st.Size != n.Size:
+		what = fmt.Sprintf("its size is %d, not %d", st.Size, n.Size)
+	case st.Mtim != n.mtim || st.Ctim != n.ctim:
+		what = "it was written to, renamed or changed since the walk"
+	}
+	if what != "" {
+		f.Close()
+		return nil, st, &ChangedError{Path: n.Path, What: what}
+	}
+	return f, st, nil
+}
+
+// checkUnchanged checks every file body of the tree as openChecked
+// does, for the writers that read bodies by name (nfpm's): run after
+// they have read them all, it catches a file swapped for a symlink and
+// back while they read (the rename changes the file's ctime).
+func checkUnchanged(tr *tree) error {
+	root, err := openRoot(tr.dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for i := range tr.nodes {
+		n := &tr.nodes[i]
+		if n.Type != manifest.TypeFile || n.host == "" {
+			continue
+		}
+		f, _, err := openChecked(root, n)
+		if err != nil {
+			return err
+		}
+		f.Close()
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package pair
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -14,12 +13,11 @@ import (
 	"strconv"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
 	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/payload"
-	"github.com/sock-project/sock/sew"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -39,19 +37,19 @@ type node struct {
 	Size  int64
 	host  string // the file on the build host, for bodies
 	// What the walk saw of a file on disk, checked again when its body
-	// is read (openBody).
+	// is read (copyBody, read.go).
 	dev, ino, nlink uint64
+	mtim, ctim      unix.Timespec
 }
 
 // tree is the SOCK to package, sorted by path, with the names its own
 // accounts give to owner numbers.
 type tree struct {
-	dir    string // the SOCK
-	nodes  []node
-	users  map[uint32]string
-	groups map[uint32]string
-	links  map[string]bool // the symlinks' paths, made by symlinkAbove
-	bytes  int64
+	dir      string // the SOCK
+	nodes    []node
+	accounts *sockfs.Accounts // the SOCK's passwd and group
+	links    map[string]bool  // the symlinks' paths, made by symlinkAbove
+	bytes    int64
 }
 
 // collect walks the SOCK at dir, skipping sew's own folder. With a
@@ -61,11 +59,13 @@ type tree struct {
 // tree itself.
 func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.Logger) (*tree, error) {
 	tr := &tree{dir: dir}
-	var err error
-	if tr.users, err = readIDNames(dir, "/etc/passwd"); err != nil {
-		return nil, err
+	root, err := sockfs.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open SOCK: %w", err)
 	}
-	if tr.groups, err = readIDNames(dir, "/etc/group"); err != nil {
+	tr.accounts, err = sockfs.ReadAccounts(root)
+	root.Close()
+	if err != nil {
 		return nil, err
 	}
 	seen := map[string]int{}
@@ -78,7 +78,7 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 		}
 		rel, _ := filepath.Rel(dir, host)
 		p := path.Clean("/" + filepath.ToSlash(rel))
-		if p == "/"+sew.StateDir {
+		if p == "/"+sockfs.StateDir {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -89,7 +89,7 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 			return fmt.Errorf("stat %s: %w", host, err)
 		}
 		n := node{Path: p, Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, MTime: st.Mtim.Sec, host: host,
-			dev: st.Dev, ino: st.Ino, nlink: uint64(st.Nlink)}
+			dev: st.Dev, ino: st.Ino, nlink: uint64(st.Nlink), mtim: st.Mtim, ctim: st.Ctim}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
 			n.Type = manifest.TypeDir
@@ -132,7 +132,7 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 	}
 	if mf != nil {
 		for _, e := range mf.Entries() {
-			if e.Path == "/"+sew.StateDir || strings.HasPrefix(e.Path, "/"+sew.StateDir+"/") {
+			if e.Path == "/"+sockfs.StateDir || strings.HasPrefix(e.Path, "/"+sockfs.StateDir+"/") {
 				continue
 			}
 			i, onDisk := seen[e.Path]
@@ -217,15 +217,15 @@ func (tr *tree) addMknods(foot *toe.Foot) error {
 // naming uid 0 "nobody" must not give the deployed tree to the host's
 // nobody), and no other id is ever called root (a setuid file of uid 500
 // named root would be setuid root on the host until the %post ran).
-func (tr *tree) user(uid uint32) string { return idName(tr.users, uid) }
+func (tr *tree) user(uid uint32) string { return idName(tr.accounts.UserName, uid) }
 
-func (tr *tree) group(gid uint32) string { return idName(tr.groups, gid) }
+func (tr *tree) group(gid uint32) string { return idName(tr.accounts.GroupName, gid) }
 
-func idName(names map[uint32]string, id uint32) string {
+func idName(name func(uint32) (string, bool), id uint32) string {
 	if id == 0 {
 		return "root"
 	}
-	if n, ok := names[id]; ok && n != "root" && n != "" {
+	if n, ok := name(id); ok && n != "root" && n != "" {
 		return n
 	}
 	return strconv.FormatUint(uint64(id), 10)
@@ -257,43 +257,6 @@ func (tr *tree) symlinkAbove(p string) string {
 		}
 	}
 	return ""
-}
-
-// readIDNames maps ids to names from an account file of the SOCK (the
-// first name of an id wins, as getpwuid answers). A missing file gives
-// only root.
-func readIDNames(dir, file string) (map[uint32]string, error) {
-	names := map[uint32]string{0: "root"}
-	host, err := securejoin.SecureJoin(dir, file)
-	if err != nil {
-		return nil, fmt.Errorf("%s in %s: %w", file, dir, err)
-	}
-	f, err := os.Open(host)
-	if errors.Is(err, fs.ErrNotExist) {
-		return names, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read accounts: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	firstSeen := map[uint32]bool{}
-	for sc.Scan() {
-		rec := strings.Split(sc.Text(), ":")
-		if len(rec) < 3 {
-			continue
-		}
-		id, err := strconv.ParseUint(rec[2], 10, 32)
-		if err != nil || firstSeen[uint32(id)] {
-			continue
-		}
-		firstSeen[uint32(id)] = true
-		names[uint32(id)] = rec[0]
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", host, err)
-	}
-	return names, nil
 }
 
 // readCaps returns the canonical text of a file's capabilities, "" for

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // DIR is checked the way ssh's StrictModes checks a key file before sew
@@ -148,7 +150,7 @@ func reopenDir(dir string, mode fs.FileMode) {
 	if err != nil || !st.IsDir() || st.Mode().Perm() != 0o700 {
 		return
 	}
-	if s, err := ReadState(dir); err != nil || s.Status != StatusComplete {
+	if s, err := sockfs.ReadState(dir); err != nil || s.Status != sockfs.StatusComplete {
 		return // an incomplete SOCK stays closed
 	}
 	os.Chmod(dir, mode)

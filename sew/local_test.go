@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/rpmtest"
 	"github.com/sock-project/sock/toe"
 )
@@ -116,5 +118,96 @@ func TestLocalPackageFiles(t *testing.T) {
 		"--releasever=9", "-y", "--disableplugin=*", "install", src).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "source") {
 		t.Errorf("dnf install %s: %v\n%s", src, err, out)
+	}
+}
+
+// oldFilenames rewrites a header's file list as rpm 3 wrote it:
+// OLDFILENAMES instead of BASENAMES, DIRNAMES and DIRINDEXES.
+func oldFilenames(t *testing.T) func([]rpmhdr.NewEntry) []rpmhdr.NewEntry {
+	return func(es []rpmhdr.NewEntry) []rpmhdr.NewEntry {
+		raw, err := rpmhdr.Build(0, es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := rpmhdr.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, dirs, idx := h.Strings(rpmhdr.TagBaseNames), h.Strings(rpmhdr.TagDirNames), h.Uint32s(rpmhdr.TagDirIndexes)
+		var old []string
+		for i := range base {
+			old = append(old, dirs[idx[i]]+base[i])
+		}
+		var out []rpmhdr.NewEntry
+		for _, e := range es {
+			switch e.Tag {
+			case rpmhdr.TagBaseNames, rpmhdr.TagDirNames, rpmhdr.TagDirIndexes:
+				continue
+			}
+			out = append(out, e)
+		}
+		return append(out, rpmhdr.StringArrayEntry(rpmhdr.TagOldFileNames, old...))
+	}
+}
+
+// An rpm 3 package (OLDFILENAMES) sewn from a file: the same tree, the
+// same rpm -qa --dump, -ql and -qf answers as rpm --root -i gives, and a
+// file trigger of another package sees its files.
+func TestOldFilenamesPackage(t *testing.T) {
+	rpmtest.NeedRoot(t)
+	rpm := rpmtest.NeedTool(t, "rpm")
+	dir := t.TempDir()
+	build := filepath.Join(dir, "build")
+	rb := func(p rpmtest.Pkg) string { return rpmtest.BuildRpmbuild(t, build, p, rpmtest.RpmbuildOptions{}) }
+	files := []string{
+		rb(rpmtest.Busybox(t, "/usr/bin", "sh", "cat")),
+		rb(rpmtest.Pkg{Name: "filesystem", Files: []rpmtest.File{{Path: "/usr", Type: rpmtest.Dir}, {Path: "/usr/bin", Type: rpmtest.Dir},
+			{Path: "/bin", Type: rpmtest.Symlink, Target: "usr/bin"}, {Path: "/var", Type: rpmtest.Dir}, {Path: "/var/tmp", Type: rpmtest.Dir, Mode: 0o1777}}}),
+		rb(rpmtest.Pkg{Name: "watcher", Requires: []string{"busybox"},
+			Triggers: []rpmtest.Trigger{{Kind: "filetriggerin", On: "/usr/share/oldpkg", Body: "cat >> /var/tmp/seen.log"}}}),
+	}
+	old := rpmtest.Rewrite(t, rb(rpmtest.Pkg{Name: "oldpkg", Requires: []string{"watcher"}, Files: []rpmtest.File{
+		{Path: "/etc/oldpkg.conf", Body: "o\n", Type: rpmtest.Config},
+		{Path: "/usr/share/oldpkg", Type: rpmtest.Dir},
+		{Path: "/usr/share/oldpkg/a", Body: "a\n"},
+		{Path: "/usr/share/oldpkg/b", Body: "b\n"},
+	}}), filepath.Join(dir, "oldpkg-rpm3.rpm"), rpmhdr.TagHeaderImmutable, oldFilenames(t), nil)
+	files = append(files, old)
+
+	rpmRoot := filepath.Join(dir, "rpm")
+	if out, err := exec.Command(rpm, append([]string{"--root", rpmRoot, "--dbpath", "/var/lib/rpm", "-i", "--nosignature"}, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("rpm -i: %v\n%s", err, out)
+	}
+	repo := filepath.Join(dir, "repo")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rpmtest.Createrepo(t, repo)
+	sockRoot := filepath.Join(dir, "sock")
+	foot := &toe.Foot{Package: "p", Version: "1", Release: "1", Arch: "x86_64", Releasever: "9", Rpms: files,
+		Repos: []toe.Repo{{ID: "r", BaseURL: toe.StringList{"file://" + repo}}}}
+	if _, err := Assemble(context.Background(), foot, sockRoot, Options{PlanOptions: PlanOptions{CacheDir: t.TempDir()}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := rpmtest.SameTree(t, rpmRoot, sockRoot, skipDNF...); d != "" {
+		t.Errorf("sew's tree differs from rpm's (-rpm +sew):\n%s", d)
+	}
+	if b, _ := os.ReadFile(filepath.Join(sockRoot, "var/tmp/seen.log")); !strings.Contains(string(b), "/usr/share/oldpkg/a") {
+		t.Errorf("the file trigger saw %q, want oldpkg's files", b)
+	}
+	for _, q := range [][]string{{"-qa", "--dump"}, {"-ql", "oldpkg"}, {"-qf", "/usr/share/oldpkg/b"}, {"-qf", "/etc/oldpkg.conf"}} {
+		run := func(root string) string {
+			out, err := exec.Command(rpm, append([]string{"--root", root, "--dbpath", "/var/lib/rpm"}, q...)...).CombinedOutput()
+			if err != nil {
+				t.Errorf("rpm %v in %s: %v\n%s", q, root, err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			sort.Strings(lines)
+			return strings.Join(lines, "\n")
+		}
+		want, got := run(rpmRoot), run(sockRoot)
+		if want != got || want == "" {
+			t.Errorf("rpm %v:\nrpm's root:\n%s\nsock's root:\n%s", q, want, got)
+		}
 	}
 }

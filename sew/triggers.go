@@ -188,6 +188,10 @@ type trigPkg struct {
 func newTrigPkg(h *rpmhdr.Header) *trigPkg {
 	p := &trigPkg{h: h, name: h.String(rpmhdr.TagName), dirnames: h.Strings(rpmhdr.TagDirNames)}
 	base, idx := h.Strings(rpmhdr.TagBaseNames), h.Uint32s(rpmhdr.TagDirIndexes)
+	if old := h.Strings(rpmhdr.TagOldFileNames); len(base) == 0 && len(old) > 0 {
+		// An rpm 3 header: the file list rpm compresses on install.
+		base, p.dirnames, idx = rpmhdr.CompressFilelist(old)
+	}
 	for i, b := range base {
 		if i < len(idx) && int(idx[i]) < len(p.dirnames) {
 			p.paths = append(p.paths, p.dirnames[idx[i]]+b)

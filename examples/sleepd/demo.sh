@@ -39,8 +39,11 @@ go build -o "$out/build/logcatch" ./examples/sleepd/src/logcatch
 "$out/build/logcatch" -addr 127.0.0.1:5514 -n 1 -timeout 20s -ready "$out/build/listening" >"$out/syslog.txt" &
 catcher=$!
 for _ in $(seq 50); do [ -e "$out/build/listening" ] && break; sleep 0.1; done
-step "run sleepd inside the SOCK${user:+ as its user}, once" \
-  "$sock" run --root "$out/sock" "${user[@]}" -- /usr/sbin/sleepd -once
+# sock run gives the SOCK a network of its own (loopback only); sleepd's
+# syslog line goes to the catcher on the host's 127.0.0.1, so this run
+# opts in to the host's network.
+step "run sleepd inside the SOCK${user:+ as its user}, once, on the host's network" \
+  "$sock" run --root "$out/sock" --network host "${user[@]}" -- /usr/sbin/sleepd -once
 wait "$catcher"
 echo "its syslog line, caught on 127.0.0.1:5514:"
 cat "$out/syslog.txt"

@@ -4,7 +4,10 @@
 //
 // It owns the header format only. Payloads (cpio, compression) belong to
 // internal/payload, the rpmdb's blobs to internal/rpmdb, which builds them
-// with Header.Export. Start with ReadPackage.
+// with Header.Export. Start with ReadPackage. Build writes a header from
+// entries (tests craft headers of other eras with it: V3 signatures,
+// OLDFILENAMES); CompressFilelist is rpm's conversion of an rpm 3 file
+// list; Package.IsSource tells source packages.
 //
 // Every count and offset read from a file is checked against the sizes the
 // file declares before it is used: headers come from the network.

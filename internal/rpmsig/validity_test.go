@@ -119,6 +119,10 @@ func TestKeyValidity(t *testing.T) {
 	}
 	good := newKey("good", "cert,sign", "never", "1d")
 	load(&good, "good")
+	enc := newKey("enc", "cert,sign", "never", "")
+	encFpr := strings.Split(strings.Split(string(enc.home.run(t0, "", "--with-colons", "--list-keys", "enc")), "\nfpr:")[1], ":")[8]
+	enc.home.run(t0, "", "--quick-add-key", encFpr, "rsa2048", "encr", "never")
+	load(&enc, "enc")
 	revSub := newKey("revsub", "cert", "never", "never")
 	// gpg --edit-key: select the subkey, revoke it as compromised.
 	revSub.home.run(t0.Add(time.Hour), "key 1\nrevkey\ny\n1\nlost\n\ny\nsave\n", "--command-fd", "0", "--edit-key", "revsub")
@@ -154,6 +158,8 @@ func TestKeyValidity(t *testing.T) {
 			"key ID " + id(sub(revoked)) + " of revoked <revoked@example> is revoked (key retired: retired)"},
 		{"primary expired when it signed", expiring, expiring.ent.PrivateKey, t0.Add(3 * 24 * time.Hour),
 			"key ID " + id(expiring.ent.PrivateKey) + " of expiring <expiring@example> expired on " + fmtTime(t0.Add(2*24*time.Hour)) + " UTC, before the signature was made"},
+		{"encryption subkey", enc, sub(enc), t0.Add(time.Hour),
+			"key ID " + id(sub(enc)) + " of enc <enc@example> is not a signing subkey (its binding signature does not allow signing)"},
 		{"primary signed before it expired", expiring, expiring.ent.PrivateKey, t0.Add(24 * time.Hour), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -415,8 +415,9 @@ func issuer(sig *packet.Signature) uint64 {
 
 // findKey finds the primary key or subkey that made sig, by fingerprint
 // when the signature carries one and by key ID otherwise; sk is the
-// subkey, nil for a primary key. Subkeys whose binding signature does not
-// verify are not there: go-crypto drops them when it reads the keys.
+// subkey, nil for a primary key. A certificate with a subkey whose
+// binding signature (or, for a signing subkey, its back-signature) does
+// not verify never gets here: go-crypto refuses it when it reads the keys.
 func findKey(made func(*packet.PublicKey) bool, keys openpgp.EntityList) (*openpgp.Entity, *packet.PublicKey, *openpgp.Subkey) {
 	for _, e := range keys {
 		if e.PrimaryKey != nil && made(e.PrimaryKey) {
@@ -451,6 +452,9 @@ func checkValidity(ent *openpgp.Entity, key *packet.PublicKey, sk *openpgp.Subke
 		if r := revocation(sk.Revocations, when); r != nil {
 			return bad("is revoked (" + revocationReason(r) + ")")
 		}
+	}
+	if sk != nil && sk.Sig != nil && sk.Sig.FlagsValid && !sk.Sig.FlagSign {
+		return bad("is not a signing subkey (its binding signature does not allow signing)")
 	}
 	if self, _ := ent.PrimarySelfSignature(); self != nil {
 		if exp, ok := expiry(ent.PrimaryKey, self); ok && when.After(exp) {

@@ -44,7 +44,9 @@
 // <lua> scriptlets run in an embedded gopher-lua inside the chrooted
 // init, with the parts of rpm's posix and rpm modules that distribution
 // scriptlets use (LuaProvided); anything else fails the scriptlet with a
-// message naming the function. RunParts lists the hooks a hooks_dir
+// message naming the function. posix.fork is emulated (luafork.go): the
+// child replays the chunk to the fork point with no effect repeated.
+// ExpandMacros expands a -e scriptlet's body. RunParts lists the hooks a hooks_dir
 // holds, by run-parts' rules.
 //
 // The package takes plain values and decides nothing: which scriptlets

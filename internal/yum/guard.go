@@ -67,10 +67,30 @@ func (c Checksum) valid() bool {
 	return ok && len(c.Value) == n && isHex(c.Value)
 }
 
+// byteClass marks hexadecimal digits and the bytes a plain href may
+// hold, so that checking tens of thousands of packages is one table
+// lookup a byte.
+var byteClass = func() (t [256]uint8) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] |= plainByte
+	}
+	for _, c := range ":%\\" {
+		t[c] &^= plainByte
+	}
+	for _, r := range "0123456789abcdefABCDEF" {
+		t[r] |= hexByte
+	}
+	return t
+}()
+
+const (
+	hexByte   = 1
+	plainByte = 2
+)
+
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		if byteClass[s[i]]&hexByte == 0 {
 			return false
 		}
 	}
@@ -244,8 +264,7 @@ func plainLocation(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20, c == ':', c == '%', c == '\\', c >= 0x7f:
+		if byteClass[s[i]]&plainByte == 0 {
 			return false
 		}
 	}

@@ -549,3 +549,16 @@ func mustRepomd(t *testing.T, dir string) *Repomd {
 	}
 	return md
 }
+
+// TestPlainLocation: the fast path takes only hrefs that cannot leave
+// their base; everything else goes through resolveLocation.
+func TestPlainLocation(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Packages/a/a-1.0-1.x86_64.rpm": true, "a.rpm": true, "": false, "../a.rpm": false, "a/../../b": false,
+		"%2e%2e/a": false, "file:///etc": false, `..\a`: false, "a\x00b": false, "a\nb": false, "é.rpm": false,
+	} {
+		if got := plainLocation(s); got != want {
+			t.Errorf("plainLocation(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
