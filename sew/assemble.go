@@ -141,7 +141,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		return nil, err
 	}
 	defer lk.Release()
-	if err := writeState(dir, State{Status: StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
+	if err := writeState(dir, sockfs.State{Status: sockfs.StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
 
@@ -229,7 +229,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 			return nil, err
 		}
 	}
-	if err := writeState(dir, State{Status: StatusComplete, Foot: footSum, Rootless: rootless}); err != nil {
+	if err := writeState(dir, sockfs.State{Status: sockfs.StatusComplete, Foot: footSum, Rootless: rootless}); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
 	if opts.SourceDateEpoch != 0 {

@@ -27,9 +27,9 @@
 //
 // Every path sew touches inside DIR goes through internal/sockfs (the
 // resolver, the SOCK's Accounts, %_dbpath, the .sock/ state and lock);
-// StateDir, State, ReadState and the Status constants here are aliases
-// kept until pair reads them from sockfs. Phases and log records carry no
-// "sew:" prefix and errors name options, not flags: the CLI adds both.
+// readers of a SOCK's state (pair, darn) use sockfs, not sew. Phases
+// and log records carry no "sew:" prefix and errors name options, not
+// flags: the CLI adds both.
 //
 // It leaves the command line, exit codes and stdout to cmd/sock, and
 // packaging to pair. Start with Assemble.
