@@ -498,8 +498,13 @@ func (e *ConflictError) Error() string {
 
 // writeDB writes the SOCK's rpmdb at dbpath (inside the SOCK).
 func (tx *install) writeDB(dbpath string, headers []*rpmhdr.Package) error {
-	host := filepath.Join(tx.dir, dbpath)
-	if err := os.MkdirAll(host, 0o755); err != nil {
+	if err := tx.root.MkdirAll(dbpath); err != nil {
+		return fmt.Errorf("rpmdb: %w", err)
+	}
+	// The sqlite writer needs a path: the folder as resolved inside the
+	// SOCK (links followed there), and only sew writes while it runs.
+	host, err := tx.root.HostPath(dbpath)
+	if err != nil {
 		return fmt.Errorf("rpmdb: %w", err)
 	}
 	w, err := rpmdb.Create(host, rpmdb.Options{})
