@@ -141,7 +141,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 		return nil, err
 	}
 	defer lk.Release()
-	if err := writeState(dir, State{Status: StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
+	if err := writeState(dir, sockfs.State{Status: sockfs.StatusIncomplete, Foot: footSum, Rootless: rootless}); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
 
@@ -229,7 +229,7 @@ func Assemble(ctx context.Context, foot *toe.Foot, dir string, opts Options) (*S
 			return nil, err
 		}
 	}
-	if err := writeState(dir, State{Status: StatusComplete, Foot: footSum, Rootless: rootless}); err != nil {
+	if err := writeState(dir, sockfs.State{Status: sockfs.StatusComplete, Foot: footSum, Rootless: rootless}); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
 	if opts.SourceDateEpoch != 0 {
@@ -498,8 +498,13 @@ func (e *ConflictError) Error() string {
 
 // writeDB writes the SOCK's rpmdb at dbpath (inside the SOCK).
 func (tx *install) writeDB(dbpath string, headers []*rpmhdr.Package) error {
-	host := filepath.Join(tx.dir, dbpath)
-	if err := os.MkdirAll(host, 0o755); err != nil {
+	if err := tx.root.MkdirAll(dbpath); err != nil {
+		return fmt.Errorf("rpmdb: %w", err)
+	}
+	// The sqlite writer needs a path: the folder as resolved inside the
+	// SOCK (links followed there), and only sew writes while it runs.
+	host, err := tx.root.HostPath(dbpath)
+	if err != nil {
 		return fmt.Errorf("rpmdb: %w", err)
 	}
 	w, err := rpmdb.Create(host, rpmdb.Options{})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sock-project/sock/internal/faultserver"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/toe"
 )
@@ -215,7 +216,7 @@ func TestHostileRepoSew(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), esrv.URL) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("sew: %v\nwant an error naming %s and %q", err, esrv.URL, tc.want)
 			}
-			if st, err := ReadState(dir); err == nil && st.Status == StatusComplete {
+			if st, err := sockfs.ReadState(dir); err == nil && st.Status == sockfs.StatusComplete {
 				t.Fatal("a failed sew marked the SOCK complete")
 			}
 			if fileSum(t, trojan) != trojanSum {
@@ -324,7 +325,7 @@ func TestDirModes(t *testing.T) {
 			if !errors.As(err, &de) || de.Path != culprit || !strings.Contains(err.Error(), culprit+" (owner uid") || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("sew: %v\nwant a DirModeError naming %s and %q", err, culprit, tc.want)
 			}
-			if _, err := os.Lstat(filepath.Join(dir, StateDir)); err == nil {
+			if _, err := os.Lstat(filepath.Join(dir, sockfs.StateDir)); err == nil {
 				t.Fatal("the refused sew wrote into DIR")
 			}
 		})
@@ -344,7 +345,7 @@ func TestDirModes(t *testing.T) {
 		}()
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			if _, err := ReadState(dir); err == nil {
+			if _, err := sockfs.ReadState(dir); err == nil {
 				break
 			}
 			if time.Now().After(deadline) {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -109,7 +110,7 @@ func TestSameTreeAsDNF(t *testing.T) {
 	}
 	sum, err := Assemble(context.Background(), foot, sockRoot, Options{PlanOptions: PlanOptions{CacheDir: t.TempDir()}})
 	if err != nil {
-		log, _ := os.ReadFile(filepath.Join(sockRoot, StateDir, "scriptlets.log"))
+		log, _ := os.ReadFile(filepath.Join(sockRoot, sockfs.StateDir, "scriptlets.log"))
 		t.Fatalf("Assemble: %v\n%s", err, log)
 	}
 	for _, s := range sum.Scriptlets {
@@ -162,7 +163,7 @@ func TestReproducible(t *testing.T) {
 		if _, err := Assemble(context.Background(), fidelityFoot(repo), dir, Options{
 			PlanOptions: PlanOptions{CacheDir: t.TempDir()}, SourceDateEpoch: 1700000000,
 		}); err != nil {
-			log, _ := os.ReadFile(filepath.Join(dir, StateDir, "scriptlets.log"))
+			log, _ := os.ReadFile(filepath.Join(dir, sockfs.StateDir, "scriptlets.log"))
 			t.Fatalf("%v\n%s", err, log)
 		}
 		trees = append(trees, rpmtest.Snapshot(t, dir, "/.sock/lock"))

@@ -25,6 +25,12 @@
 // DIR and its parents must not be another user's or writable by others
 // (dirmode.go, DirModeError), and DIR is 0700 while sew builds.
 //
+// Every path sew touches inside DIR goes through internal/sockfs (the
+// resolver, the SOCK's Accounts, %_dbpath, the .sock/ state and lock);
+// readers of a SOCK's state (pair, darn) use sockfs, not sew. Phases
+// and log records carry no "sew:" prefix and errors name options, not
+// flags: the CLI adds both.
+//
 // It leaves the command line, exit codes and stdout to cmd/sock, and
 // packaging to pair. Start with Assemble.
 package sew

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sock-project/sock/internal/faultserver"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/toe"
 )
@@ -163,7 +164,7 @@ func TestFaults(t *testing.T) {
 			if !strings.Contains(err.Error(), srv.URL) || !strings.Contains(err.Error(), tc.file) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("error does not name the URL (%s…%s) and the fault (%q):\n%v", srv.URL, tc.file, tc.msg, err)
 			}
-			if st, err := ReadState(dir); err == nil && st.Status == StatusComplete {
+			if st, err := sockfs.ReadState(dir); err == nil && st.Status == sockfs.StatusComplete {
 				t.Fatal("a failed sew marked the SOCK complete")
 			}
 			checkCache(t, cache)
@@ -172,7 +173,7 @@ func TestFaults(t *testing.T) {
 			if _, err := Assemble(context.Background(), foot, dir, opts(cache)); err != nil {
 				t.Fatalf("rerun against a healthy server: %v", err)
 			}
-			if st, err := ReadState(dir); err != nil || st.Status != StatusComplete {
+			if st, err := sockfs.ReadState(dir); err != nil || st.Status != sockfs.StatusComplete {
 				t.Fatalf("rerun: state %+v, %v", st, err)
 			}
 			if d := cmp.Diff(want, rpmtest.Snapshot(t, dir, "/.sock/lock")); d != "" {
@@ -186,7 +187,7 @@ func TestFaults(t *testing.T) {
 }
 
 // TestConcurrentSew: while one sew works on DIR (held up by a stalling
-// server), a second fails at once with ErrBusy; with Wait it runs once
+// server), a second fails at once with sockfs.ErrBusy; with Wait it runs once
 // the first is done, and both leave a complete SOCK, never a mixture.
 func TestConcurrentSew(t *testing.T) {
 	rpmtest.NeedRoot(t)
@@ -207,7 +208,7 @@ func TestConcurrentSew(t *testing.T) {
 	// Wait until the first sew holds the lock (its state file exists).
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := ReadState(dir); err == nil {
+		if _, err := sockfs.ReadState(dir); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -216,8 +217,8 @@ func TestConcurrentSew(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	_, err := Assemble(context.Background(), foot, dir, Options{PlanOptions: PlanOptions{CacheDir: t.TempDir()}})
-	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "another sew is working on this directory") {
-		t.Fatalf("second sew without wait: %v, want ErrBusy", err)
+	if !errors.Is(err, sockfs.ErrBusy) || !strings.Contains(err.Error(), "another sew is working on this directory") {
+		t.Fatalf("second sew without wait: %v, want sockfs.ErrBusy", err)
 	}
 	select {
 	case err := <-first:
@@ -236,7 +237,7 @@ func TestConcurrentSew(t *testing.T) {
 	if err := <-waited; err != nil {
 		t.Fatalf("second sew with wait: %v", err)
 	}
-	if st, err := ReadState(dir); err != nil || st.Status != StatusComplete {
+	if st, err := sockfs.ReadState(dir); err != nil || st.Status != sockfs.StatusComplete {
 		t.Fatalf("state after both: %+v, %v", st, err)
 	}
 	if out := rpmtest.RPMQA(t, dir); len(out) != 8 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sock-project/sock/internal/rpmsig"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -62,7 +63,7 @@ func TestGPGCheck(t *testing.T) {
 	if !errors.As(err, &us) || us.Package != "app-1.0-1.x86_64" {
 		t.Errorf("unsigned package: error %v, want an UnsignedError naming app-1.0-1.x86_64", err)
 	}
-	if st, _ := ReadState(root); st.Status == StatusComplete {
+	if st, _ := sockfs.ReadState(root); st.Status == sockfs.StatusComplete {
 		t.Error("a SOCK with a refused package is marked complete")
 	}
 

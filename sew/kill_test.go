@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // TestKillHelper sews for TestKillAndRerun in a process that test kills.
@@ -72,7 +73,7 @@ func TestKillAndRerun(t *testing.T) {
 			killed++
 		}
 		cmd.Wait()
-		if st, err := ReadState(dir); err == nil && st.Status == StatusComplete {
+		if st, err := sockfs.ReadState(dir); err == nil && st.Status == sockfs.StatusComplete {
 			// It finished before the kill: that is allowed, and must
 			// be complete for real.
 			if d := cmp.Diff(want, rpmtest.Snapshot(t, dir, "/.sock/lock")); d != "" {

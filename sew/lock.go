@@ -9,33 +9,6 @@ import (
 	"github.com/sock-project/sock/internal/sockfs"
 )
 
-// StateDir is sew's own folder inside a SOCK (sockfs owns its layout).
-// It stays here for the packages that still name it through sew.
-//
-// Deprecated: use sockfs.StateDir.
-const StateDir = sockfs.StateDir
-
-// Status values of a SOCK's state file.
-//
-// Deprecated: use sockfs.StatusIncomplete and sockfs.StatusComplete.
-const (
-	StatusIncomplete = sockfs.StatusIncomplete
-	StatusComplete   = sockfs.StatusComplete
-)
-
-// State is what .sock/state.json records.
-//
-// Deprecated: use sockfs.State.
-type State = sockfs.State
-
-// ErrBusy is returned when another sew holds the SOCK's lock.
-var ErrBusy = sockfs.ErrBusy
-
-// ReadState reads DIR/.sock/state.json.
-//
-// Deprecated: use sockfs.ReadState.
-func ReadState(dir string) (State, error) { return sockfs.ReadState(dir) }
-
 // NotOursError is returned for a non-empty directory that sew did not
 // create: sew never builds into one unless Options.Force is set, so that
 // a mistyped directory cannot destroy data.
@@ -109,14 +82,14 @@ func empty(dir string) error {
 		return fmt.Errorf("empty %s: %w", dir, err)
 	}
 	for _, e := range ents {
-		if e.Name() == StateDir {
+		if e.Name() == sockfs.StateDir {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return fmt.Errorf("empty %s: %w", dir, err)
 		}
 	}
-	state, err := os.ReadDir(filepath.Join(dir, StateDir))
+	state, err := os.ReadDir(filepath.Join(dir, sockfs.StateDir))
 	if err != nil {
 		return fmt.Errorf("empty %s: %w", dir, err)
 	}
@@ -124,7 +97,7 @@ func empty(dir string) error {
 		if e.Name() == "lock" {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, StateDir, e.Name())); err != nil {
+		if err := os.RemoveAll(filepath.Join(dir, sockfs.StateDir, e.Name())); err != nil {
 			return fmt.Errorf("empty %s: %w", dir, err)
 		}
 	}
@@ -147,11 +120,11 @@ func checkOurs(dir string, force bool) error {
 	if len(ents) == 0 || force {
 		return nil
 	}
-	if st, err := os.Lstat(filepath.Join(dir, StateDir)); err == nil && st.IsDir() {
+	if st, err := os.Lstat(filepath.Join(dir, sockfs.StateDir)); err == nil && st.IsDir() {
 		return nil
 	}
 	return &NotOursError{Dir: dir}
 }
 
 // writeState replaces the state file atomically and syncs it.
-func writeState(dir string, s State) error { return sockfs.WriteState(dir, s) }
+func writeState(dir string, s sockfs.State) error { return sockfs.WriteState(dir, s) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -208,7 +209,7 @@ func TestHostilePackages(t *testing.T) {
 					t.Errorf("error does not say %q:\n%v", w, err)
 				}
 			}
-			if st, serr := ReadState(dir); serr == nil && st.Status == StatusComplete {
+			if st, serr := sockfs.ReadState(dir); serr == nil && st.Status == sockfs.StatusComplete {
 				t.Error("SOCK marked complete")
 			}
 			checkEmptyDir(t, sentinel)

@@ -14,6 +14,7 @@ import (
 	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/payload"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -65,8 +66,8 @@ func TestRootlessSew(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := ReadState(rootless)
-	if err != nil || st.Status != StatusComplete || !st.Rootless {
+	st, err := sockfs.ReadState(rootless)
+	if err != nil || st.Status != sockfs.StatusComplete || !st.Rootless {
 		t.Fatalf("rootless state = %+v, %v", st, err)
 	}
 	m, err := manifest.Load(rootless)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sock-project/sock/internal/manifest"
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -145,7 +146,7 @@ func TestScriptletsSameAsDNF(t *testing.T) {
 			t.Errorf("failed %%post reported with exit %d, output %q", s.ExitCode, s.Output)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(sockRoot, StateDir, "scriptlets.log")); err != nil {
+	if _, err := os.Stat(filepath.Join(sockRoot, sockfs.StateDir, "scriptlets.log")); err != nil {
 		t.Error(err)
 	}
 }

@@ -152,21 +152,11 @@ const scriptFlagExpand = 1 << 0
 // written, as rpm leaves undefined ones; %(...) is an error.
 func expandBody(dir string, s *sandbox.Scriptlet) error {
 	macros := map[string]string{"_prefix": "/usr", "_usr": "/usr", "_var": "/var", "_usrlibrpm": "/usr/lib/rpm"}
-	files := []string{filepath.Join(dir, "usr/lib/rpm/macros")}
-	more, _ := filepath.Glob(filepath.Join(dir, "usr/lib/rpm/macros.d/macros.*"))
-	etc, _ := filepath.Glob(filepath.Join(dir, "etc/rpm/macros*"))
-	for _, f := range append(append(files, more...), etc...) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
+	if root, err := sockfs.OpenRoot(dir); err == nil {
+		for k, v := range sockfs.Macros(root) {
+			macros[k] = v
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			name, val, ok := strings.Cut(strings.TrimSpace(line), " ")
-			if !ok || len(name) < 2 || name[0] != '%' || strings.ContainsAny(name, "(){}") || strings.HasSuffix(val, "\\") {
-				continue
-			}
-			macros[name[1:]] = strings.TrimSpace(val)
-		}
+		root.Close()
 	}
 	for k, v := range s.Macros {
 		macros[k] = v

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sock-project/sock/internal/rpmtest"
+	"github.com/sock-project/sock/internal/sockfs"
 	"github.com/sock-project/sock/toe"
 )
 
@@ -206,7 +207,7 @@ func TestTriggers(t *testing.T) {
 		sockRoot := filepath.Join(t.TempDir(), "sock")
 		sum, err := Assemble(context.Background(), triggerFoot(repo), sockRoot, Options{PlanOptions: PlanOptions{CacheDir: t.TempDir()}})
 		if err != nil {
-			log, _ := os.ReadFile(filepath.Join(sockRoot, StateDir, "scriptlets.log"))
+			log, _ := os.ReadFile(filepath.Join(sockRoot, sockfs.StateDir, "scriptlets.log"))
 			t.Fatalf("Assemble: %v\n%s", err, log)
 		}
 		for _, s := range sum.Scriptlets {
@@ -255,7 +256,7 @@ func TestTriggers(t *testing.T) {
 		if d := cmp.Diff(want, reportedTriggers(sum, "skipped")); d != "" {
 			t.Errorf("skipped triggers (-want +got):\n%s", d)
 		}
-		log, err := os.ReadFile(filepath.Join(dir, StateDir, "scriptlets.log"))
+		log, err := os.ReadFile(filepath.Join(dir, sockfs.StateDir, "scriptlets.log"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,17 +66,6 @@ func HostReleasever() string {
 	return ""
 }
 
-// basearchOf maps an arch to yum's $basearch.
-func basearchOf(arch string) string {
-	switch arch {
-	case "i386", "i486", "i586", "i686", "athlon":
-		return "i386"
-	case "armv7hl", "armv7l", "armv6l":
-		return "armhfp"
-	}
-	return arch
-}
-
 // Load reads the TOENAIL at path, with everything it includes, and
 // returns its FOOT. The error is an ErrorList of every problem found.
 func Load(path string, opts Options) (*Foot, error) {

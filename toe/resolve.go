@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sock-project/sock/internal/rpmarch"
 )
 
 // scalarKeys are the Foot's top-level string keys; each is also a
@@ -169,7 +171,7 @@ func (r *resolver) get(name string) (string, bool) {
 	if !ok {
 		if name == "basearch" {
 			v, _ := r.get("arch")
-			return basearchOf(v), true
+			return rpmarch.BaseArch(v), true
 		}
 		return "", false
 	}

@@ -16,7 +16,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
-	"github.com/sock-project/sock/internal/solve"
+	"github.com/sock-project/sock/internal/rpmver"
 )
 
 // luaJob is a <lua> scriptlet, run by the sandbox init after chroot: the
@@ -902,7 +902,7 @@ func rpmGlob(L *lua.LState) int {
 
 func rpmVercmp(L *lua.LState) int {
 	a, b := L.CheckString(1), L.CheckString(2)
-	L.Push(lua.LNumber(solve.CompareEVR(solve.ParseEVR(a), solve.ParseEVR(b))))
+	L.Push(lua.LNumber(rpmver.Compare(rpmver.Parse(a), rpmver.Parse(b))))
 	return 1
 }
 

@@ -122,3 +122,26 @@ func (r *Root) ReadDirNames(p string) ([]string, error) {
 	slices.Sort(names)
 	return names, nil
 }
+
+// Macros returns the macros the SOCK's rpm macro files define on one
+// line ("%name value"), read in rpm's order so that a later file wins;
+// multi-line definitions, parametric ones and names with braces are left
+// out. Files are read through the Root: a macro file that is a link to a
+// host file is read inside the SOCK.
+func Macros(r *Root) map[string]string {
+	macros := map[string]string{}
+	for _, f := range macroFiles(r) {
+		b, err := r.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			name, val, ok := strings.Cut(strings.TrimSpace(line), " ")
+			if !ok || len(name) < 2 || name[0] != '%' || strings.ContainsAny(name, "(){}") || strings.HasSuffix(val, "\\") {
+				continue
+			}
+			macros[name[1:]] = strings.TrimSpace(val)
+		}
+	}
+	return macros
+}

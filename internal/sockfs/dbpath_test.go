@@ -53,3 +53,20 @@ func TestDBPath(t *testing.T) {
 		})
 	}
 }
+
+// TestMacros: one-line definitions in rpm's file order, a later file
+// winning; a macro file linked to a host file is read inside the SOCK.
+func TestMacros(t *testing.T) {
+	root, _, r := hostile(t)
+	host := filepath.Join(t.TempDir(), "macros.evil")
+	must(t, os.WriteFile(host, []byte("%_evil yes\n"), 0o644))
+	must(t, os.MkdirAll(filepath.Join(root, "usr/lib/rpm/macros.d"), 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "usr/lib/rpm/macros"), []byte("%_a one\n%_b two\n%_multi x \\\n  y\n%(shell) no\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(root, "usr/lib/rpm/macros.d/macros.z"), []byte("%_b three\n"), 0o644))
+	must(t, os.Symlink(host, filepath.Join(root, "usr/lib/rpm/macros.d/macros.host")))
+	got := Macros(r)
+	want := map[string]string{"_a": "one", "_b": "three"}
+	if len(got) != len(want) || got["_a"] != "one" || got["_b"] != "three" {
+		t.Errorf("Macros = %v, want %v", got, want)
+	}
+}

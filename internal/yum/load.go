@@ -391,12 +391,18 @@ func (md *Metadata) fetchRepomd(ctx context.Context, r Repo, log *slog.Logger) (
 		return nil, "", errors.New("no base URL")
 	}
 	var errs []error
+	var failed []string
 	for _, base := range bases {
 		b, err := d.Get(ctx, base+"repodata/repomd.xml")
 		if err == nil && r.RepoGPGCheck {
 			err = md.verifyRepomd(ctx, r, base, b)
 		}
 		if err == nil {
+			// A base URL that failed before one worked is worth a
+			// warning; when all fail, the error names each, once.
+			for i, f := range failed {
+				log.Warn("base URL failed; used the next one", "url", f, "err", errs[i])
+			}
 			return b, base, nil
 		}
 		if ctx.Err() != nil {
@@ -406,8 +412,9 @@ func (md *Metadata) fetchRepomd(ctx context.Context, r Repo, log *slog.Logger) (
 		if errors.As(err, &sig) {
 			return nil, "", err // a bad signature is not a mirror problem
 		}
-		log.Warn("base URL failed", "url", base, "err", err)
+		log.Debug("base URL failed", "url", base, "err", err)
 		errs = append(errs, err)
+		failed = append(failed, base)
 	}
 	if len(errs) == 1 {
 		return nil, "", errs[0]

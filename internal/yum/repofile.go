@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/ini.v1"
+
+	"github.com/sock-project/sock/internal/rpmarch"
 )
 
 // Repo is one repository as a .repo file (or an inline declaration, which
@@ -294,19 +296,9 @@ func withDerivedVars(vars map[string]string) map[string]string {
 	return out
 }
 
-// BaseArch is dnf's $basearch for an architecture: i686 gives i386,
-// armv7hl armhfp, and most others themselves.
-func BaseArch(arch string) string {
-	switch arch {
-	case "i386", "i486", "i586", "i686", "athlon", "geode", "pentium3", "pentium4":
-		return "i386"
-	case "armv7hl", "armv7hnl", "armv6hl":
-		return "armhfp"
-	case "amd64", "ia32e", "x86_64_v2", "x86_64_v3", "x86_64_v4":
-		return "x86_64"
-	}
-	return arch
-}
+// BaseArch is dnf's $basearch for an architecture (rpmarch.BaseArch, the
+// table toe uses too).
+func BaseArch(arch string) string { return rpmarch.BaseArch(arch) }
 
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
