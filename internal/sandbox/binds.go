@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
+
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // Bind mounts a host path into the SOCK for one run.
@@ -117,14 +118,19 @@ func makeMountPoint(root, rel string, dir bool) ([]mountPoint, error) {
 	// Symlinks are resolved inside root first, dangling ones included
 	// (mkdir would stop at those), so that "/srv -> /data" makes
 	// root/data/...; openat2 below still guards every step.
-	joined, err := securejoin.SecureJoin(root, rel)
-	if err == nil {
-		rel, err = filepath.Rel(root, joined)
+	r, err := sockfs.OpenRoot(root)
+	if err != nil {
+		return nil, err
 	}
+	w := sockfs.NewWalker(r)
+	phys, err := w.ResolveMissing(rel)
+	w.Close()
+	r.Close()
 	if err != nil {
 		return nil, fmt.Errorf("mount point /%s: %w", rel, err)
 	}
-	if rel == "." {
+	rel = phys
+	if rel == "" {
 		return nil, errors.New("mount point / would hide the whole SOCK")
 	}
 	rootfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

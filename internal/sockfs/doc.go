@@ -26,6 +26,9 @@
 //     it, renames it into place and fsyncs the folder.
 //   - Walker is the same resolver with a cache of folder descriptors, for
 //     the payload unpacker that touches thousands of paths in a row.
+//   - Walker.ResolveMissing says where a path that does not exist yet
+//     would be (links followed, dangling ones too), for the sandbox's
+//     mount points, which it then makes step by step through openat2.
 //   - HostPath gives a host path for read-only consumers that need one
 //     (the rpmdb reader); nothing that writes may use it.
 //

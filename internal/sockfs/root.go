@@ -341,3 +341,78 @@ func Join(phys, base string) string {
 	}
 	return "/" + phys + "/" + base
 }
+
+// ResolveMissing returns the physical path p names inside the root, as
+// Resolve does, but also where it would be when some of it does not
+// exist yet: links are followed as far as the tree goes (a dangling link
+// included, so that "/srv -> /data" gives "data/..."), and the missing
+// rest is appended as written. It is for callers that then create that
+// path one component at a time through openat2, such as the sandbox's
+// mount points. A ".." in the missing rest, or one above the root, is
+// refused with ErrEscape. It creates nothing.
+func (w *Walker) ResolveMissing(p string) (string, error) {
+	pending := strings.Split(Rel(p), "/")
+	phys, links := "", 0
+	for len(pending) > 0 {
+		c := pending[0]
+		pending = pending[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if phys == "" {
+				return "", fmt.Errorf("%s: %w", p, ErrEscape)
+			}
+			if phys = path.Dir(phys); phys == "." {
+				phys = ""
+			}
+			continue
+		}
+		fd, _, err := w.Dir(phys, false)
+		if err != nil {
+			return "", err
+		}
+		next := Join(phys, c)[1:]
+		var st unix.Stat_t
+		err = unix.Fstatat(fd, c, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if errors.Is(err, unix.ENOENT) {
+			for _, rest := range pending {
+				if rest == ".." {
+					return "", fmt.Errorf("%s: .. below the missing /%s: %w", p, next, ErrEscape)
+				}
+				if rest != "" && rest != "." {
+					next += "/" + rest
+				}
+			}
+			return next, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("look up /%s: %w", next, err)
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFLNK:
+			target, err := w.link(fd, next, c, &links)
+			if err != nil {
+				return "", err
+			}
+			if strings.HasPrefix(target, "/") {
+				phys = ""
+			}
+			pending = append(strings.Split(target, "/"), pending...)
+		case unix.S_IFDIR:
+			phys = next
+		default:
+			if len(pending) > 0 {
+				return "", notDirError("/" + next)
+			}
+			phys = next
+		}
+	}
+	return phys, nil
+}
+
+// notDirError is a path used as a folder that is not one; it is ENOTDIR.
+type notDirError string
+
+func (e notDirError) Error() string { return string(e) + " is not a directory" }
+func (e notDirError) Unwrap() error { return unix.ENOTDIR }

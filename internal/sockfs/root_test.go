@@ -235,3 +235,66 @@ func TestMknodChownMkdir(t *testing.T) {
 		t.Error("Parent(/) gave a name")
 	}
 }
+
+// TestResolveMissing checks where a path that does not exist yet would
+// be: links followed as a chroot follows them, dangling ones included,
+// the missing rest appended, and every way out refused.
+func TestResolveMissing(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"usr/lib", "data"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{
+		"lib":      "usr/lib",
+		"srv":      "/data",
+		"dangling": "/nowhere/deep",
+		"up":       "../../..",
+		"file":     "", // a regular file, below
+	}
+	for name, target := range links {
+		if target == "" {
+			if err := os.WriteFile(filepath.Join(root, name), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w := NewWalker(r)
+	defer w.Close()
+	ok := map[string]string{
+		"/":                "",
+		"/usr/lib":         "usr/lib",
+		"/lib/x/y":         "usr/lib/x/y",
+		"/srv/www":         "data/www",
+		"/dangling/a":      "nowhere/deep/a",
+		"/usr/../data/new": "data/new",
+	}
+	for p, want := range ok {
+		got, err := w.ResolveMissing(p)
+		if err != nil || got != want {
+			t.Errorf("ResolveMissing(%q) = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	for _, p := range []string{"/up/etc", "/..", "/missing/../../etc", "/file/x"} {
+		got, err := w.ResolveMissing(p)
+		if err == nil {
+			t.Errorf("ResolveMissing(%q) = %q, want an error", p, got)
+		}
+	}
+	if _, err := w.ResolveMissing("/up"); !errors.Is(err, ErrEscape) {
+		t.Errorf("ResolveMissing(/up): %v, want ErrEscape", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(root, "data")); len(ents) != 0 {
+		t.Errorf("ResolveMissing created %v", ents)
+	}
+}
