@@ -26,6 +26,8 @@ type PlanOptions struct {
 	Offline bool
 	// NoWeakDeps turns weak dependencies off whatever the FOOT says.
 	NoWeakDeps bool
+	// NoBest turns best off whatever the FOOT says (dnf's --nobest).
+	NoBest bool
 	// Locked installs exactly the FOOT's [[rpm]] pins (with the rpms it
 	// gives by URL or path) and resolves nothing: every pin must carry a
 	// sha256, which the download is verified against; an rpms name no
@@ -90,7 +92,16 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 
 	var jobs []solve.Job
 	var extra []*yum.Package
+	var conds []solve.Conditional
 	for _, spec := range foot.Rpms {
+		if strings.HasPrefix(spec, "@") {
+			gj, gc, err := groupJobs(ctx, md, spec, foot)
+			if err != nil {
+				return nil, err
+			}
+			jobs, conds = append(jobs, gj...), append(conds, gc...)
+			continue
+		}
 		loc, isFile := RPMLocation(spec, foot.MrepoURL)
 		if !isFile {
 			jobs = append(jobs, solve.Job{Spec: spec})
@@ -130,10 +141,17 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 		return p, p.setTransaction(tx)
 	}
 	req := solve.Request{
-		Jobs:       jobs,
-		Arch:       foot.Arch,
-		NoWeakDeps: opts.NoWeakDeps || !foot.WeakDepsOn(),
-		Repos:      map[string]solve.RepoConfig{},
+		Jobs:        jobs,
+		Arch:        foot.Arch,
+		NoWeakDeps:  opts.NoWeakDeps || !foot.WeakDepsOn(),
+		Best:        !opts.NoBest && foot.BestOn(),
+		Repos:       map[string]solve.RepoConfig{},
+		Conditional: conds,
+	}
+	for _, rm := range md.Repos {
+		for _, h := range rm.Hidden() {
+			req.Hidden = append(req.Hidden, solve.Hidden{Package: h.Package, Filter: h.Filter})
+		}
 	}
 	for _, r := range repos {
 		req.Repos[r.ID] = solve.RepoConfig{Priority: r.Priority, Cost: r.Cost}
@@ -153,6 +171,9 @@ func MakePlan(ctx context.Context, foot *toe.Foot, opts PlanOptions) (*Plan, err
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range tx.Notes {
+		log.Warn("resolve: " + n)
+	}
 	return p, p.setTransaction(tx)
 }
 
@@ -163,7 +184,81 @@ func (p *Plan) setTransaction(tx *solve.Transaction) error {
 }
 
 func needsFilelists(e *solve.UnsatisfiableError) bool {
-	return strings.HasPrefix(e.Missing, "/")
+	return strings.HasPrefix(e.Missing, "/") || strings.HasPrefix(e.Missing, "*/")
+}
+
+// groupJobs expands an "@group", "@^environment" or "@group/types"
+// rpms entry as dnf does: the packages of the FOOT's
+// group_package_types (or the types after "/") of each group named, or
+// of each group an environment lists; conditional packages become
+// conditions for the resolver.
+func groupJobs(ctx context.Context, md *yum.Metadata, spec string, foot *toe.Foot) ([]solve.Job, []solve.Conditional, error) {
+	pat := strings.TrimPrefix(spec, "@")
+	types := foot.GroupTypes()
+	if i := strings.IndexByte(pat, '/'); i >= 0 {
+		types = strings.Split(pat[i+1:], ",")
+		pat = pat[:i]
+		for _, t := range types {
+			switch t {
+			case "mandatory", "default", "optional", "conditional":
+			default:
+				return nil, nil, fmt.Errorf("rpms entry %q: unknown package type %q (want mandatory, default, optional or conditional)", spec, t)
+			}
+		}
+	}
+	envOnly := strings.HasPrefix(pat, "^")
+	pat = strings.TrimPrefix(pat, "^")
+	comps, err := md.LoadComps(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	envs, groups := comps.Find(pat, envOnly)
+	for _, e := range envs {
+		for _, id := range e.Groups {
+			if g := comps.Group(id); g != nil {
+				groups = append(groups, g)
+			}
+		}
+	}
+	if len(groups) == 0 && len(envs) == 0 {
+		var ids []string
+		for _, rm := range md.Repos {
+			ids = append(ids, rm.Repo.ID)
+		}
+		what := "group"
+		if envOnly {
+			what = "environment"
+		}
+		if comps == nil {
+			return nil, nil, fmt.Errorf("rpms entry %q: no %s %q: no group data in repositories %s", spec, what, pat, strings.Join(ids, ", "))
+		}
+		return nil, nil, fmt.Errorf("rpms entry %q: no %s %q in repositories %s", spec, what, pat, strings.Join(ids, ", "))
+	}
+	want := map[string]bool{}
+	for _, t := range types {
+		want[t] = true
+	}
+	var jobs []solve.Job
+	var conds []solve.Conditional
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, p := range g.Packages {
+			if !want[p.Type] || seen[p.Name] {
+				continue
+			}
+			seen[p.Name] = true
+			if p.Type == "conditional" {
+				conds = append(conds, solve.Conditional{Name: p.Name, Requires: p.Requires, Group: g.ID})
+				continue
+			}
+			name := p.Name
+			if p.BasearchOnly {
+				name += "." + foot.Arch
+			}
+			jobs = append(jobs, solve.Job{Spec: name, Group: g.ID})
+		}
+	}
+	return jobs, conds, nil
 }
 
 // RPMLocation tells whether an rpms entry names a package file (a URL, an
@@ -410,14 +505,16 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 		if j.Package != nil {
 			continue
 		}
-		d, err := solve.ParseDep(j.Spec)
+		if already, _, err := solve.MatchSpec(set, j.Spec); err != nil {
+			return nil, fmt.Errorf("rpms entry %q: %w", j.Spec, err)
+		} else if len(already) > 0 {
+			continue
+		}
+		matched, _, err := solve.MatchSpec(md.Packages, j.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("rpms entry %q: %w", j.Spec, err)
 		}
-		if len(providers(set, d)) > 0 {
-			continue
-		}
-		best := bestProvider(md.Packages, d, foot.Arch, priority, order)
+		best := bestOf(matched, foot.Arch, priority, order)
 		if best == nil {
 			return nil, fmt.Errorf("locked plan: rpms entry %q: no pin and no repository package provides it", j.Spec)
 		}
@@ -563,15 +660,12 @@ func provides(p *yum.Package, d yum.Dep) bool {
 	return false
 }
 
-// bestProvider picks what dnf would install for a name asked for alone:
-// a package of that name before one that merely provides it, then the
-// better repository (priority, then the FOOT's order), then the newest.
-func bestProvider(pkgs []*yum.Package, d yum.Dep, arch string, priority, order map[string]int) *yum.Package {
+// bestOf picks what dnf would install of the packages an rpms entry
+// matches (solve.MatchSpec): an installable arch, the best repository
+// priority, the newest version, the earlier repository.
+func bestOf(pkgs []*yum.Package, arch string, priority, order map[string]int) *yum.Package {
 	var best *yum.Package
 	better := func(a, b *yum.Package) bool {
-		if (a.Name == d.Name) != (b.Name == d.Name) {
-			return a.Name == d.Name
-		}
 		if priority[a.Repo] != priority[b.Repo] {
 			return priority[a.Repo] < priority[b.Repo]
 		}
@@ -582,9 +676,6 @@ func bestProvider(pkgs []*yum.Package, d yum.Dep, arch string, priority, order m
 	}
 	for _, p := range pkgs {
 		if arch != "" && p.Arch != arch && p.Arch != "noarch" {
-			continue
-		}
-		if !provides(p, d) {
 			continue
 		}
 		if best == nil || better(p, best) {

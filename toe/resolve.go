@@ -58,6 +58,9 @@ func (e *envVar) pos() Pos {
 	return e.n.dec.valPos(e.path)
 }
 
+// groupPackageTypes are the values dnf's group_package_types takes.
+var groupPackageTypes = []string{"mandatory", "default", "optional", "conditional"}
+
 // resolve merges the loaded nails into a FOOT: variables, then each
 // nail's strings, host paths and checks, then the merge itself.
 func (l *loader) resolve() *Foot {
@@ -66,7 +69,8 @@ func (l *loader) resolve() *Foot {
 		"releasever": {raw: l.opts.Releasever},
 	}}
 	isVar := map[string]bool{}
-	var weak *bool
+	var weak, best *bool
+	var gtypes []string
 	for _, n := range l.nails {
 		for _, k := range scalarKeys {
 			if n.dec.present[k] {
@@ -84,6 +88,18 @@ func (l *loader) resolve() *Foot {
 		}
 		if n.dec.present["weak_deps"] {
 			weak = n.doc.WeakDeps
+		}
+		if n.dec.present["best"] {
+			best = n.doc.Best
+		}
+		if n.dec.present["group_package_types"] {
+			gtypes = n.doc.GroupPackageTypes
+			for i, t := range gtypes {
+				if !slices.Contains(groupPackageTypes, t) {
+					r.errorf(n.dec.keyPos(fmt.Sprintf("group_package_types#%d", i)),
+						"group_package_types: unknown type %q (want %s)", t, strings.Join(groupPackageTypes, ", "))
+				}
+			}
 		}
 	}
 	for _, k := range sortedKeys(l.opts.Set) {
@@ -121,6 +137,10 @@ func (l *loader) resolve() *Foot {
 		*weak = true
 	}
 	foot.WeakDeps = weak
+	// Unlike weak_deps, best is written only when a nail sets it: nil
+	// means dnf's default, true.
+	foot.Best = best
+	foot.GroupPackageTypes = gtypes
 	for k := range isVar {
 		if foot.Vars == nil {
 			foot.Vars = map[string]string{}

@@ -10,34 +10,39 @@ import (
 // everything it includes: what sew, darn and pair act on. Host paths in it
 // are absolute; paths inside the SOCK start with "/".
 type Foot struct {
-	Package     string            `toml:"package,omitempty" json:"package,omitempty"`
-	Version     string            `toml:"version,omitempty" json:"version,omitempty"`
-	Release     string            `toml:"release,omitempty" json:"release,omitempty"`
-	SockDir     string            `toml:"sock_dir,omitempty" json:"sock_dir,omitempty"`
-	RepoFile    string            `toml:"repo_file,omitempty" json:"repo_file,omitempty"`
-	MrepoURL    string            `toml:"mrepo_url,omitempty" json:"mrepo_url,omitempty"`
-	Summary     string            `toml:"summary,omitempty" json:"summary,omitempty"`
-	Description string            `toml:"description,omitempty" json:"description,omitempty"`
-	License     string            `toml:"license,omitempty" json:"license,omitempty"`
-	Vendor      string            `toml:"vendor,omitempty" json:"vendor,omitempty"`
-	URL         string            `toml:"url,omitempty" json:"url,omitempty"`
-	Maintainer  string            `toml:"maintainer,omitempty" json:"maintainer,omitempty"`
-	HooksDir    string            `toml:"hooks_dir,omitempty" json:"hooks_dir,omitempty"`
-	WeakDeps    *bool             `toml:"weak_deps,omitempty" json:"weak_deps,omitempty"`
-	MaxDownload string            `toml:"max_download,omitempty" json:"max_download,omitempty"`
-	Releasever  string            `toml:"releasever,omitempty" json:"releasever,omitempty"`
-	Arch        string            `toml:"arch,omitempty" json:"arch,omitempty"`
-	Rpms        []string          `toml:"rpms,omitempty" json:"rpms,omitempty"`
-	Vars        map[string]string `toml:"vars,omitempty" json:"vars,omitempty"`
-	Pins        []Rpm             `toml:"rpm,omitempty" json:"rpm,omitempty"`
-	Repos       []Repo            `toml:"repo,omitempty" json:"repo,omitempty"`
-	Groups      []Group           `toml:"group,omitempty" json:"group,omitempty"`
-	Users       []User            `toml:"user,omitempty" json:"user,omitempty"`
-	Mknods      []Mknod           `toml:"mknod,omitempty" json:"mknod,omitempty"`
-	Symlinks    []Symlink         `toml:"symlink,omitempty" json:"symlink,omitempty"`
-	Files       []File            `toml:"file,omitempty" json:"file,omitempty"`
-	Hooks       []Hook            `toml:"hook,omitempty" json:"hook,omitempty"`
-	Image       *Image            `toml:"image,omitempty" json:"image,omitempty"`
+	Package     string `toml:"package,omitempty" json:"package,omitempty"`
+	Version     string `toml:"version,omitempty" json:"version,omitempty"`
+	Release     string `toml:"release,omitempty" json:"release,omitempty"`
+	SockDir     string `toml:"sock_dir,omitempty" json:"sock_dir,omitempty"`
+	RepoFile    string `toml:"repo_file,omitempty" json:"repo_file,omitempty"`
+	MrepoURL    string `toml:"mrepo_url,omitempty" json:"mrepo_url,omitempty"`
+	Summary     string `toml:"summary,omitempty" json:"summary,omitempty"`
+	Description string `toml:"description,omitempty" json:"description,omitempty"`
+	License     string `toml:"license,omitempty" json:"license,omitempty"`
+	Vendor      string `toml:"vendor,omitempty" json:"vendor,omitempty"`
+	URL         string `toml:"url,omitempty" json:"url,omitempty"`
+	Maintainer  string `toml:"maintainer,omitempty" json:"maintainer,omitempty"`
+	HooksDir    string `toml:"hooks_dir,omitempty" json:"hooks_dir,omitempty"`
+	WeakDeps    *bool  `toml:"weak_deps,omitempty" json:"weak_deps,omitempty"`
+	// Best is dnf's best: a request must get its best candidate.
+	Best *bool `toml:"best,omitempty" json:"best,omitempty"`
+	// GroupPackageTypes is dnf's group_package_types: which packages of
+	// an @group request installs.
+	GroupPackageTypes []string          `toml:"group_package_types,omitempty" json:"group_package_types,omitempty"`
+	MaxDownload       string            `toml:"max_download,omitempty" json:"max_download,omitempty"`
+	Releasever        string            `toml:"releasever,omitempty" json:"releasever,omitempty"`
+	Arch              string            `toml:"arch,omitempty" json:"arch,omitempty"`
+	Rpms              []string          `toml:"rpms,omitempty" json:"rpms,omitempty"`
+	Vars              map[string]string `toml:"vars,omitempty" json:"vars,omitempty"`
+	Pins              []Rpm             `toml:"rpm,omitempty" json:"rpm,omitempty"`
+	Repos             []Repo            `toml:"repo,omitempty" json:"repo,omitempty"`
+	Groups            []Group           `toml:"group,omitempty" json:"group,omitempty"`
+	Users             []User            `toml:"user,omitempty" json:"user,omitempty"`
+	Mknods            []Mknod           `toml:"mknod,omitempty" json:"mknod,omitempty"`
+	Symlinks          []Symlink         `toml:"symlink,omitempty" json:"symlink,omitempty"`
+	Files             []File            `toml:"file,omitempty" json:"file,omitempty"`
+	Hooks             []Hook            `toml:"hook,omitempty" json:"hook,omitempty"`
+	Image             *Image            `toml:"image,omitempty" json:"image,omitempty"`
 }
 
 // ParseSize reads a byte count as max_download gives it: digits,
@@ -53,6 +58,18 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (a positive number of bytes, optionally with k, M, G or T)", s)
 	}
 	return n * mult, nil
+}
+
+// BestOn reports whether requests must get their best candidates
+// (default true, as upstream dnf and dnf5).
+func (f *Foot) BestOn() bool { return f.Best == nil || *f.Best }
+
+// GroupTypes returns group_package_types, dnf's default when unset.
+func (f *Foot) GroupTypes() []string {
+	if len(f.GroupPackageTypes) == 0 {
+		return []string{"mandatory", "default", "conditional"}
+	}
+	return f.GroupPackageTypes
 }
 
 // WeakDepsOn reports whether weak dependencies are installed (default true).

@@ -60,7 +60,7 @@ echo "$REQUESTS" | tr ';' '\n' | while read -r req; do
 	[ -n "$req" ] || continue
 	i=$((i + 1))
 	dnfargs="--installroot=$WORK/dnf-root-$i --setopt=reposdir=/nonexistent --setopt=cachedir=$WORK/dnf-cache-$i
-		--setopt=gpgcheck=0 --repofrompath=t,file://$REPO --repo=t --releasever=9 --forcearch=x86_64 --assumeno"
+		--setopt=gpgcheck=0 --setopt=best=True --repofrompath=t,file://$REPO --repo=t --releasever=9 --forcearch=x86_64 --assumeno"
 	rm -rf "$WORK/dnf-root-$i" "$WORK/dnf-cache-$i" "$WORK/sock-cache-$i"
 	# shellcheck disable=SC2086
 	dc=$(measure "dnf-cold-$i" dnf $dnfargs install $req)

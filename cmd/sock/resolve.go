@@ -19,14 +19,18 @@ func newResolveCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		nf         netFlags
 		asJSON     bool
 		noWeakDeps bool
+		noBest     bool
 	)
 	c := &cobra.Command{
 		Use:   "resolve NAIL",
 		Short: "Print the package transaction sew would install",
 		Long: `Resolve prints the packages sew would install for a TOENAIL: one line per
 package with its name, epoch:version-release.arch, repository, download
-size and why it is there (requested, or required by whom for which
-capability), sorted by name.
+size and why it is there (requested, with the form the rpms entry
+matched as and the comps group it came from, or required by whom for
+which capability), sorted by name. With best (the default, as dnf) an
+entry whose best candidate cannot be installed fails; with --nobest or
+best = false the older candidate taken is noted on stderr.
 
 It reads the nail, downloads repository metadata (and the rpms the nail
 names by URL or path, whose headers are their only metadata) into the
@@ -43,11 +47,12 @@ Exit codes: 0 ok, 1 bad nail or unresolvable request, 2 bad command line,
 				return err
 			}
 			plan, err := sew.MakePlan(cmd.Context(), foot, sew.PlanOptions{
-				CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, Log: g.logger(stderr),
+				CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, NoBest: noBest, Log: g.logger(stderr),
 			})
 			if err != nil {
 				return err
 			}
+
 			return writeTransaction(stdout, plan.Transaction, asJSON)
 		},
 	}
@@ -55,6 +60,7 @@ Exit codes: 0 ok, 1 bad nail or unresolvable request, 2 bad command line,
 	nf.register(c.Flags())
 	c.Flags().BoolVar(&asJSON, "json", false, "write the transaction as JSON")
 	c.Flags().BoolVar(&noWeakDeps, "no-weak-deps", false, "do not install Recommends and Supplements")
+	c.Flags().BoolVar(&noBest, "nobest", false, "accept an older candidate when a request's best one cannot be installed (best = false)")
 	return c
 }
 

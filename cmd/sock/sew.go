@@ -26,6 +26,7 @@ func newSewCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		scripts    string
 		asJSON     bool
 		noWeakDeps bool
+		noBest     bool
 		locked     bool
 		lockFile   string
 		jobs       int
@@ -108,7 +109,7 @@ failure (the SOCK is left resumable: run sew again).`,
 			}
 			log := g.logger(stderr)
 			sum, err := sew.Assemble(cmd.Context(), foot, root, sew.Options{
-				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, Locked: locked, MaxDownload: maxDownload, Log: log},
+				PlanOptions: sew.PlanOptions{CacheDir: nf.cacheDir, Offline: nf.offline, NoWeakDeps: noWeakDeps, NoBest: noBest, Locked: locked, MaxDownload: maxDownload, Log: log},
 				Jobs:        jobs, Force: force, Wait: wait, Scripts: scripts, SourceDateEpoch: sde,
 				Progress: newProgress(stderr, "sew"),
 			})
@@ -139,6 +140,7 @@ failure (the SOCK is left resumable: run sew again).`,
 	c.Flags().StringVar(&scripts, "scripts", sew.ScriptsAuto, "run scriptlets: auto, always or never")
 	c.Flags().BoolVar(&asJSON, "json", false, "write the summary as JSON to stdout")
 	c.Flags().BoolVar(&noWeakDeps, "no-weak-deps", false, "do not install Recommends and Supplements")
+	c.Flags().BoolVar(&noBest, "nobest", false, "accept an older candidate when a request's best one cannot be installed (best = false)")
 	c.Flags().BoolVar(&locked, "locked", false, "install exactly the nail's packages and its lock's pins (sock darn's output), resolving nothing, verifying every sha256")
 	c.Flags().StringVar(&lockFile, "lock", "", "with --locked, the lock `FILE` (default: NAIL.lock.toml beside the nail)")
 	return c

@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -141,7 +140,10 @@ type OwnerChange struct {
 // another id than 0 back to 0, its mode kept (chown clears setuid and
 // setgid), reporting each. Mounts are told by their mount id, not the
 // device: a bind of a host folder from the SOCK's own filesystem is not
-// the SOCK's, and is never touched.
+// the SOCK's, and is never touched. The walk goes by directory file
+// descriptors (openat, statx and fchownat relative to them, never
+// following a symlink), which is both faster than resolving each path
+// again and immune to a path being swapped for a symlink meanwhile.
 func reclaimOwners() ([]OwnerChange, error) {
 	const mask = unix.STATX_BASIC_STATS | unix.STATX_MNT_ID
 	var rootSt unix.Statx_t
@@ -154,58 +156,69 @@ func reclaimOwners() ([]OwnerChange, error) {
 	users, _ := readPasswd("/etc/passwd")
 	groups, _ := readGroup("/etc/group")
 	var out []OwnerChange
-	err := filepath.WalkDir("/", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == "/" {
-				return err
-			}
-			return nil
+	give := func(dirfd int, name, p string, sx *unix.Statx_t) {
+		if sx.Uid == 0 && sx.Gid == 0 {
+			return
 		}
-		var sx unix.Statx_t
-		if err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, mask, &sx); err != nil {
-			return nil
-		}
-		st := struct{ Mode, Uid, Gid uint32 }{uint32(sx.Mode), sx.Uid, sx.Gid}
-		if sx.Mnt_id != rootSt.Mnt_id {
-			// /proc, /dev, /sys, binds: not the SOCK's tree.
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if st.Uid == 0 && st.Gid == 0 {
-			return nil
-		}
-		c := OwnerChange{Path: p, Mode: st.Mode, UID: st.Uid, GID: st.Gid}
+		c := OwnerChange{Path: p, Mode: uint32(sx.Mode), UID: sx.Uid, GID: sx.Gid}
 		for _, u := range users {
-			if u.uid == st.Uid {
+			if u.uid == sx.Uid {
 				c.User = u.name
 				break
 			}
 		}
 		for _, g := range groups {
-			if g.gid == st.Gid {
+			if g.gid == sx.Gid {
 				c.Group = g.name
 				break
 			}
 		}
-		if err := unix.Lchown(p, 0, 0); err != nil {
+		if err := unix.Fchownat(dirfd, name, 0, 0, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			// An id the namespace does not map (the host's, shown as
 			// the overflow id): not the command's doing.
-			return nil
+			return
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
-			if err := unix.Chmod(p, st.Mode&0o7777); err != nil {
-				return fmt.Errorf("give %s back: %w", p, err)
-			}
+		if sx.Mode&unix.S_IFMT != unix.S_IFLNK {
+			unix.Fchmodat(dirfd, name, uint32(sx.Mode)&0o7777, 0)
 		}
 		out = append(out, c)
-		return nil
-	})
-	if errors.Is(err, syscall.ENOENT) {
-		err = nil
 	}
-	return out, err
+	var walk func(dirfd int, dir string)
+	walk = func(dirfd int, dir string) {
+		f := os.NewFile(uintptr(dirfd), dir)
+		defer f.Close()
+		names, _ := f.Readdirnames(-1)
+		sort.Strings(names)
+		for _, name := range names {
+			var sx unix.Statx_t
+			if err := unix.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW, mask, &sx); err != nil {
+				continue
+			}
+			if sx.Mnt_id != rootSt.Mnt_id {
+				// /proc, /dev, /sys, binds: not the SOCK's tree.
+				continue
+			}
+			p := filepath.Join(dir, name)
+			give(dirfd, name, p, &sx)
+			if sx.Mode&unix.S_IFMT == unix.S_IFDIR {
+				fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+				if err == nil {
+					walk(fd, p)
+				}
+			}
+		}
+	}
+	fd, err := unix.Open("/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	// The root itself: its owner is the SOCK's root folder's.
+	var sx unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, mask, &sx); err == nil && (sx.Uid != 0 || sx.Gid != 0) {
+		give(unix.AT_FDCWD, "/", "/", &sx)
+	}
+	walk(fd, "/")
+	return out, nil
 }
 
 // RecordOwners puts into m what a run left to other owners (Result.Owners

@@ -1,12 +1,15 @@
 package sandbox
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/sock-project/sock/internal/sockfs"
 )
 
 // passwdEntry is one line of an /etc/passwd.
@@ -134,59 +137,53 @@ func findGroup(groups []groupEntry, s string) (groupEntry, bool) {
 	return groupEntry{}, false
 }
 
+// readPasswd reads an /etc/passwd of the current root (the SOCK, inside
+// the init) by sockfs's one rule for account files, which sew, the
+// unpacker and pair share. A missing file reads as empty.
 func readPasswd(path string) ([]passwdEntry, error) {
-	var out []passwdEntry
-	err := eachLine(path, func(f []string) {
-		if len(f) < 7 {
-			return
-		}
-		uid, err1 := strconv.ParseUint(f[2], 10, 32)
-		gid, err2 := strconv.ParseUint(f[3], 10, 32)
-		if err1 != nil || err2 != nil {
-			return
-		}
-		out = append(out, passwdEntry{name: f[0], uid: uint32(uid), gid: uint32(gid), home: f[5]})
-	})
-	return out, err
-}
-
-func readGroup(path string) ([]groupEntry, error) {
-	var out []groupEntry
-	err := eachLine(path, func(f []string) {
-		if len(f) < 4 {
-			return
-		}
-		gid, err := strconv.ParseUint(f[2], 10, 32)
-		if err != nil {
-			return
-		}
-		var members []string
-		if f[3] != "" {
-			members = strings.Split(f[3], ",")
-		}
-		out = append(out, groupEntry{name: f[0], gid: uint32(gid), members: members})
-	})
-	return out, err
-}
-
-// eachLine calls fn with the colon-separated fields of every line that is
-// neither blank nor a comment.
-func eachLine(path string, fn func([]string)) error {
-	f, err := os.Open(path)
+	a, err := parseAccountFile(path, true)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var out []passwdEntry
+	for _, u := range a.Users {
+		out = append(out, passwdEntry{name: u.Name, uid: u.UID, gid: u.GID, home: u.Home})
+	}
+	return out, nil
+}
+
+// readGroup reads an /etc/group of the current root, as readPasswd.
+func readGroup(path string) ([]groupEntry, error) {
+	a, err := parseAccountFile(path, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []groupEntry
+	for _, g := range a.Groups {
+		out = append(out, groupEntry{name: g.Name, gid: g.GID, members: g.Members})
+	}
+	return out, nil
+}
+
+func parseAccountFile(path string, passwd bool) (*sockfs.Accounts, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return sockfs.ParseAccounts(strings.NewReader(""), strings.NewReader(""))
+	}
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	if passwd {
+		a, err := sockfs.ParseAccounts(f, strings.NewReader(""))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
-		fn(strings.Split(line, ":"))
+		return a, nil
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+	a, err := sockfs.ParseAccounts(strings.NewReader(""), f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return nil
+	return a, nil
 }

@@ -26,7 +26,7 @@ func (e *BestError) Unwrap() error { return e.Err }
 
 // Hint suggests the way out.
 func (e *BestError) Hint() string {
-	return "set best = false in the nail (or pass --nobest) to accept an older candidate"
+	return "set best = false in the nail to accept an older candidate"
 }
 
 // narrowed reports whether best took candidates away from a job.

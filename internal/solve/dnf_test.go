@@ -673,6 +673,11 @@ func parseDnfTable(text string) ([]string, error) {
 	carry := ""
 	for _, line := range strings.Split(text, "\n") {
 		switch {
+		case strings.HasPrefix(line, "Installing") && strings.Contains(line, "Groups"):
+			// "Installing Groups:" and "Installing Environment Groups:"
+			// list comps names, not packages.
+			in = false
+			continue
 		case strings.HasPrefix(line, "Installing"):
 			in = true
 			continue

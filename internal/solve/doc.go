@@ -5,6 +5,18 @@
 // *yum.Package values and leaves reading metadata to internal/yum and
 // installing to sew.
 //
+// A job's spec is read as dnf reads a pkgspec (pkgspec.go, libdnf's
+// Solution::getBestSolution): the NEVRA forms in libdnf's order
+// (name-[epoch:]version-release.arch, name.arch, name,
+// name-[epoch:]version-release, name-[epoch:]version), a glob on the
+// whole NEVRA, a provide, a file; the first form matching anything wins.
+// A glob gives one job per name (per name and arch for a glob in the
+// arch), as dnf's _get_best_selectors. With Request.Best (dnf's
+// best=True) each job is narrowed to what libsolv's best rule keeps
+// (best.go); a failure that only the narrowing causes is a BestError.
+// Comps conditional packages (Request.Conditional) join once their
+// requirement is in the transaction.
+//
 // Start at Resolve: it indexes the packages (Pool), compiles each
 // dependency it meets into clauses over package ids (a rich dependency
 // through conjunctive normal form), and runs a backtracking search whose

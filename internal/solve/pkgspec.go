@@ -483,3 +483,15 @@ func (s *solver) withObsoleters(c []int32) []int32 {
 	sort.Slice(extra, func(i, j int) bool { return extra[i] < extra[j] })
 	return append(append([]int32(nil), c...), extra...)
 }
+
+// groupMatch finds a comps group's package as dnf does: by name alone
+// (all arches), or "name.arch" for a basearchonly one.
+func (s *solver) groupMatch(spec string) SpecMatch {
+	ok := func(id int32) bool { return s.allowed[id] }
+	n := Nevra{Name: spec, Epoch: -1}
+	if ids := s.p.byNevra(n, ok); len(ids) > 0 || !strings.Contains(spec, ".") {
+		return SpecMatch{Form: FormName, Nevra: n, IDs: ids}
+	}
+	na, _ := ParseNevra(spec, FormNA)
+	return SpecMatch{Form: FormNA, Nevra: na, IDs: s.p.byNevra(na, ok)}
+}

@@ -112,7 +112,7 @@ func (r Reason) String() string {
 		if r.Group != "" {
 			extra = append(extra, "group "+r.Group)
 		}
-		if r.Form != "" && r.Form != FormPackage && r.Form != FormName {
+		if r.Form != "" && r.Form != FormPackage && (r.Form != FormName || isGlob(r.Job)) {
 			extra = append(extra, string(r.Form))
 		}
 		if len(extra) == 0 {

@@ -271,6 +271,9 @@ func (p *Pool) resolveOnce(req Request) (*Transaction, *solver, error) {
 			continue
 		}
 		m, err := s.p.matchSpec(j.Spec, func(id int32) bool { return s.allowed[id] })
+		if j.Group != "" {
+			m, err = s.groupMatch(j.Spec), nil
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("resolve %q: %w", j.Spec, err)
 		}

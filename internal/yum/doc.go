@@ -29,4 +29,10 @@
 // followed through a symbolic link, and a cached file is used only once
 // its content matches the metadata's digest. Each error type says with
 // Environment() whether exit code 1 or 3 fits it.
+//
+// Comps (comps.go): LoadComps fetches each repository's group data
+// (repomd group, group_gz, group_xz or group_zst) and merges groups and
+// environments across repositories; Comps.Find reads dnf's group
+// patterns. RepoMetadata.Hidden (hidden.go) lists what exclude and
+// includepkgs removed, so that a request they hide is told so.
 package yum
