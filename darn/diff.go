@@ -59,9 +59,6 @@ type Package struct {
 	Why []string
 }
 
-// NEVRA is the package as rpm -q prints it.
-func (p *Package) NEVRA() string { return solve.NEVRA(p.Package) }
-
 // Report is a SOCK's installed packages held against a FOOT.
 type Report struct {
 	Root    string
@@ -245,7 +242,7 @@ func (r *Report) declare(ctx context.Context, foot *toe.Foot, idx *index, opts O
 		}
 		want := yum.FromHeader(hp, "@url", loc, "", 0)
 		for _, p := range r.Packages {
-			if solve.NEVRA(p.Package) == solve.NEVRA(want) {
+			if p.Package.NEVRA() == want.NEVRA() {
 				mark(p, fmt.Sprintf("rpms entry %q", spec))
 				p.Source, p.SourceSha256 = loc, sum
 			}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/sock-project/sock/internal/rpmhdr"
-	"github.com/sock-project/sock/internal/solve"
 	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/sew"
 	"github.com/sock-project/sock/toe"
@@ -28,15 +27,11 @@ type Entry struct {
 	Missing string
 }
 
-// NEVRA writes the pin as rpm -q prints a package.
+// NEVRA writes the pin as dnf prints a package (yum.FormatNEVRA).
 func (e Entry) NEVRA() string { return pinNEVRA(e.Rpm) }
 
 func pinNEVRA(p toe.Rpm) string {
-	e := ""
-	if p.Epoch != 0 {
-		e = fmt.Sprintf("%d:", p.Epoch)
-	}
-	return fmt.Sprintf("%s-%s%s-%s.%s", p.Name, e, p.Version, p.Release, p.Arch)
+	return yum.FormatNEVRA(p.Name, uint32(p.Epoch), p.Version, p.Release, p.Arch)
 }
 
 // Lock is what darn writes: one pin per package, sorted by name, arch
@@ -127,7 +122,7 @@ func Pin(ctx context.Context, foot *toe.Foot, r *Report, opts Options) (*Lock, e
 	}
 	byNEVRA := map[string][]*yum.Package{}
 	for _, p := range md.Packages {
-		k := solve.NEVRA(p)
+		k := p.NEVRA()
 		byNEVRA[k] = append(byNEVRA[k], p)
 	}
 	fetcher := &yum.Fetcher{CacheDir: opts.CacheDir, Downloader: dl}

@@ -21,7 +21,6 @@ import (
 	"github.com/sock-project/sock/internal/rpmhdr"
 	"github.com/sock-project/sock/internal/sandbox"
 	"github.com/sock-project/sock/internal/sockfs"
-	"github.com/sock-project/sock/internal/solve"
 	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/toe"
 	"golang.org/x/sys/unix"
@@ -356,7 +355,7 @@ func (tx *install) run() error {
 			}
 			hp, err := readHeader(got[i].path)
 			if err != nil {
-				return fmt.Errorf("%s (%s): %w", solve.NEVRA(p), p.URL(), err)
+				return fmt.Errorf("%s (%s): %w", p.NEVRA(), p.URL(), err)
 			}
 			all = append(all, hp)
 		}
@@ -395,7 +394,7 @@ func (tx *install) run() error {
 // installed, runs its %pre, unpacks it, re-applies the FOOT's accounts if
 // it shipped account files, and runs its %post.
 func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (*rpmhdr.Package, error) {
-	nevra := solve.NEVRA(p)
+	nevra := p.NEVRA()
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", nevra, err)
@@ -406,8 +405,8 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 	if err != nil {
 		return nil, fmt.Errorf("%s (%s): %w", nevra, p.URL(), err)
 	}
-	if got := hp.Header.NEVRA(); !sameNEVRA(got, p) {
-		return nil, fmt.Errorf("%s: %s holds %s, not what the metadata says", nevra, p.URL(), got)
+	if !p.Is(hp.Header) {
+		return nil, fmt.Errorf("%s: %s holds %s, not what the metadata says", nevra, p.URL(), hp.Header.NEVRA())
 	}
 	files, err := payload.Files(hp.Header)
 	if err != nil {
@@ -451,14 +450,6 @@ func (tx *install) unpackOne(ctx context.Context, p *yum.Package, path string) (
 	}
 	tx.scripts.post(ctx, hp)
 	return hp, nil
-}
-
-func sameNEVRA(got string, p *yum.Package) bool {
-	if got == solve.NEVRA(p) {
-		return true
-	}
-	// rpm prints an explicit epoch 0 as "0:"; the metadata's 0 is absent.
-	return p.Epoch == 0 && got == fmt.Sprintf("%s-0:%s-%s.%s", p.Name, p.Version, p.Release, p.Arch)
 }
 
 // checkConflicts applies rpm's rule: two packages may ship one path only

@@ -355,7 +355,7 @@ func readRemote(ctx context.Context, f *yum.Fetcher, loc string, sum yum.Checksu
 }
 
 func pinName(pin toe.Rpm) string {
-	return fmt.Sprintf("%s-%d:%s-%s.%s", pin.Name, pin.Epoch, pin.Version, pin.Release, pin.Arch)
+	return yum.FormatNEVRA(pin.Name, uint32(pin.Epoch), pin.Version, pin.Release, pin.Arch)
 }
 
 // pinned finds a [[rpm]] pin: at its repo and location first (so that a
@@ -369,7 +369,7 @@ func pinned(ctx context.Context, f *yum.Fetcher, md *yum.Metadata, pin toe.Rpm) 
 				continue
 			}
 			if p.Name != pin.Name || int(p.Epoch) != pin.Epoch || p.Version != pin.Version || p.Release != pin.Release || p.Arch != pin.Arch {
-				return nil, fmt.Errorf("pinned rpm %s: %s/%s holds %s", nevra, pin.Repo, pin.Location, solve.NEVRA(p))
+				return nil, fmt.Errorf("pinned rpm %s: %s/%s holds %s", nevra, pin.Repo, pin.Location, p.NEVRA())
 			}
 			if pin.Sha256 != "" && !(strings.EqualFold(p.Checksum.Type, "sha256") && strings.EqualFold(p.Checksum.Value, pin.Sha256)) {
 				if strings.EqualFold(p.Checksum.Type, "sha256") {
@@ -403,7 +403,7 @@ func pinned(ctx context.Context, f *yum.Fetcher, md *yum.Metadata, pin toe.Rpm) 
 		return nil, fmt.Errorf("pinned rpm %s: %w", nevra, err)
 	}
 	if int(pkg.Epoch) != pin.Epoch || pkg.Name != pin.Name || pkg.Version != pin.Version || pkg.Release != pin.Release || pkg.Arch != pin.Arch {
-		return nil, fmt.Errorf("pinned rpm %s: %s holds %s", nevra, pin.URL, solve.NEVRA(pkg))
+		return nil, fmt.Errorf("pinned rpm %s: %s holds %s", nevra, pin.URL, pkg.NEVRA())
 	}
 	return pkg, nil
 }
@@ -531,7 +531,7 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 	if len(missing) > 0 {
 		var msgs []string
 		for _, m := range missing {
-			msgs = append(msgs, fmt.Sprintf("%s requires %s", solve.NEVRA(m.by), m.dep))
+			msgs = append(msgs, fmt.Sprintf("%s requires %s", m.by.NEVRA(), m.dep))
 		}
 		return nil, &StaleLockError{Unmet: msgs}
 	}

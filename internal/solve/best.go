@@ -47,7 +47,7 @@ func (s *solver) narrowedJobs() []string {
 		}
 		var names []string
 		for _, id := range j.cands {
-			names = append(names, NEVRA(s.p.pkgs[id]))
+			names = append(names, s.p.pkgs[id].NEVRA())
 		}
 		out = append(out, fmt.Sprintf("%q (best %s)", j.job.String(), strings.Join(names, ", ")))
 	}
@@ -76,11 +76,11 @@ func (s *solver) fallbacks() []string {
 		var names []string
 		for _, id := range j.best {
 			inBest = inBest || id == chosen
-			names = append(names, NEVRA(s.p.pkgs[id]))
+			names = append(names, s.p.pkgs[id].NEVRA())
 		}
 		if !inBest {
 			out = append(out, fmt.Sprintf("%q: installing %s, not the best candidate %s, which cannot be installed (best = false)",
-				j.job.String(), NEVRA(s.p.pkgs[chosen]), strings.Join(names, ", ")))
+				j.job.String(), s.p.pkgs[chosen].NEVRA(), strings.Join(names, ", ")))
 		}
 	}
 	return out

@@ -193,7 +193,7 @@ func sockGroups(t *testing.T, root string, tc compsCase, dirs map[string]string)
 	}
 	var out []string
 	for _, it := range plan.Transaction.Items {
-		out = append(out, solve.NEVRA(it.Package)+" @"+it.Package.Repo)
+		out = append(out, it.Package.NEVRA()+" @"+it.Package.Repo)
 	}
 	sort.Strings(out)
 	return out, plan.Transaction, nil

@@ -605,7 +605,7 @@ func sockResolve(t *testing.T, root string, tc dnfCase, dirs map[string]string) 
 	}
 	var out []string
 	for _, it := range tx.Items {
-		out = append(out, solve.NEVRA(it.Package)+" @"+it.Package.Repo)
+		out = append(out, it.Package.NEVRA()+" @"+it.Package.Repo)
 	}
 	sort.Strings(out)
 	return out, nil

@@ -119,7 +119,7 @@ func (s *solver) chain(id int32) []string {
 		if r.kind == Recommended {
 			verb = "recommends"
 		}
-		out = append(out, fmt.Sprintf("%s %s %s", NEVRA(s.p.pkgs[r.by]), verb, r.dep))
+		out = append(out, fmt.Sprintf("%s %s %s", s.p.pkgs[r.by].NEVRA(), verb, r.dep))
 		id = r.by
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
@@ -153,7 +153,7 @@ func (s *solver) failure() error {
 	}
 	name := ""
 	if p.pkg >= 0 {
-		name = NEVRA(s.p.pkgs[p.pkg])
+		name = s.p.pkgs[p.pkg].NEVRA()
 	}
 	switch p.kind {
 	case probMissing:
@@ -166,18 +166,18 @@ func (s *solver) failure() error {
 			e.Package = ""
 		}
 		for _, c := range p.cands {
-			e.Reasons = append(e.Reasons, fmt.Sprintf("%s %s %s", NEVRA(s.p.pkgs[s.byNot[c]]), s.whyNot[c], NEVRA(s.p.pkgs[c])))
+			e.Reasons = append(e.Reasons, fmt.Sprintf("%s %s %s", s.p.pkgs[s.byNot[c]].NEVRA(), s.whyNot[c], s.p.pkgs[c].NEVRA()))
 		}
 		return e
 	default:
-		return &ConflictError{Chain: p.chain, Reasons: []string{fmt.Sprintf("%s %s %s", NEVRA(s.p.pkgs[p.pkg]), p.rel, NEVRA(s.p.pkgs[p.other]))}}
+		return &ConflictError{Chain: p.chain, Reasons: []string{fmt.Sprintf("%s %s %s", s.p.pkgs[p.pkg].NEVRA(), p.rel, s.p.pkgs[p.other].NEVRA())}}
 	}
 }
 
 func (s *solver) nothingProvides(pkg int32, job, dep string) error {
 	name := ""
 	if pkg >= 0 {
-		name = NEVRA(s.p.pkgs[pkg])
+		name = s.p.pkgs[pkg].NEVRA()
 	}
 	return s.nothingProvidesChain(nil, name, dep)
 }
@@ -204,12 +204,12 @@ func (s *solver) near(dep string) []string {
 	}
 	for _, id := range s.p.whatProvides(d, nil) {
 		if !s.allowed[id] && !isSource(s.p.pkgs[id]) {
-			add(fmt.Sprintf("%s provides it but is excluded (arch %s, or an exclude)", NEVRA(s.p.pkgs[id]), s.p.pkgs[id].Arch))
+			add(fmt.Sprintf("%s provides it but is excluded (arch %s, or an exclude)", s.p.pkgs[id].NEVRA(), s.p.pkgs[id].Arch))
 		}
 	}
 	for _, pr := range s.p.providesOf(d.Name) {
 		if !Overlaps(pr.dep(d.Name), d) && !isSource(s.p.pkgs[pr.pkg]) {
-			add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(d.Name))))
+			add(fmt.Sprintf("%s provides %s", s.p.pkgs[pr.pkg].NEVRA(), DepString(pr.dep(d.Name))))
 		}
 	}
 	prefix := d.Name
@@ -234,7 +234,7 @@ func (s *solver) near(dep string) []string {
 		}
 		for _, pr := range s.p.providesOf(n) {
 			if s.allowed[pr.pkg] {
-				add(fmt.Sprintf("%s provides %s", NEVRA(s.p.pkgs[pr.pkg]), DepString(pr.dep(n))))
+				add(fmt.Sprintf("%s provides %s", s.p.pkgs[pr.pkg].NEVRA(), DepString(pr.dep(n))))
 				break
 			}
 		}

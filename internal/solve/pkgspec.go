@@ -303,7 +303,7 @@ func (p *Pool) matchSpec(spec string, ok func(int32) bool) (SpecMatch, error) {
 // globNEVRA is the string libdnf globs a whole-NEVRA pattern against:
 // name-[epoch:]version-release.arch, the epoch only when not 0.
 func globNEVRA(p *yum.Package) string {
-	return NEVRA(p)
+	return p.NEVRA()
 }
 
 // ParseReldep reads "name", "name OP evr" or the same without spaces

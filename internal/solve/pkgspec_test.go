@@ -109,7 +109,7 @@ func TestConditional(t *testing.T) {
 	}
 	var got []string
 	for _, it := range tx.Items {
-		got = append(got, NEVRA(it.Package)+" "+it.Reason.String())
+		got = append(got, it.Package.NEVRA()+" "+it.Reason.String())
 	}
 	want := []string{
 		`app-1-1.noarch requested as "app" (group g)`,

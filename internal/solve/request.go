@@ -26,7 +26,7 @@ type Job struct {
 
 func (j Job) String() string {
 	if j.Package != nil {
-		return NEVRA(j.Package)
+		return j.Package.NEVRA()
 	}
 	return j.Spec
 }
@@ -120,11 +120,11 @@ func (r Reason) String() string {
 		}
 		return fmt.Sprintf("requested as %q (%s)", r.Job, strings.Join(extra, ", "))
 	case Required:
-		return fmt.Sprintf("required by %s for %s", NEVRA(r.By), r.Dep)
+		return fmt.Sprintf("required by %s for %s", r.By.NEVRA(), r.Dep)
 	case Recommended:
-		return fmt.Sprintf("recommended by %s for %s", NEVRA(r.By), r.Dep)
+		return fmt.Sprintf("recommended by %s for %s", r.By.NEVRA(), r.Dep)
 	default:
-		return fmt.Sprintf("supplements %s via %s", NEVRA(r.By), r.Dep)
+		return fmt.Sprintf("supplements %s via %s", r.By.NEVRA(), r.Dep)
 	}
 }
 
@@ -141,22 +141,6 @@ type Transaction struct {
 	// Notes are what a person should know about the choices: with Best
 	// off, a job that did not get its best candidate.
 	Notes []string
-}
-
-// NEVRA writes a package as dnf prints it: name-[epoch:]version-release.arch.
-func NEVRA(p *yum.Package) string {
-	var b strings.Builder
-	b.WriteString(p.Name)
-	b.WriteByte('-')
-	if p.Epoch != 0 {
-		fmt.Fprintf(&b, "%d:", p.Epoch)
-	}
-	b.WriteString(p.Version)
-	b.WriteByte('-')
-	b.WriteString(p.Release)
-	b.WriteByte('.')
-	b.WriteString(p.Arch)
-	return b.String()
 }
 
 // Resolve picks the packages to install for req out of pkgs, as dnf

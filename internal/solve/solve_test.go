@@ -62,7 +62,7 @@ func pk(t *testing.T, nevra string, deps ...string) *yum.Package {
 func summary(tr *Transaction) []string {
 	var out []string
 	for _, it := range tr.Items {
-		out = append(out, NEVRA(it.Package)+" ("+it.Reason.String()+")")
+		out = append(out, it.Package.NEVRA()+" ("+it.Reason.String()+")")
 	}
 	return out
 }

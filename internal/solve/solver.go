@@ -260,7 +260,7 @@ func (p *Pool) resolveOnce(req Request) (*Transaction, *solver, error) {
 		if j.Package != nil {
 			id, ok := p.indexOf(j.Package)
 			if !ok {
-				return nil, nil, fmt.Errorf("resolve %s: package is not in the pool", NEVRA(j.Package))
+				return nil, nil, fmt.Errorf("resolve %s: package is not in the pool", j.Package.NEVRA())
 			}
 			// The user named this very file: arch and excludes do not
 			// apply, as with "dnf install ./foo.rpm".
