@@ -497,10 +497,6 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 			add(j.Package, solve.Reason{Kind: solve.Requested, Job: j.Spec})
 		}
 	}
-	priority, order := map[string]int{}, map[string]int{}
-	for i, r := range repos {
-		priority[r.ID], order[r.ID] = r.Priority, i
-	}
 	for _, j := range jobs {
 		if j.Package != nil {
 			continue
@@ -514,28 +510,28 @@ func lockedTransaction(ctx context.Context, md *yum.Metadata, foot *toe.Foot, jo
 		if err != nil {
 			return nil, fmt.Errorf("rpms entry %q: %w", j.Spec, err)
 		}
-		best := bestOf(matched, foot.Arch, priority, order)
+		best := solve.Best(matched, foot.Arch, repos)
 		if best == nil {
 			return nil, fmt.Errorf("locked plan: rpms entry %q: no pin and no repository package provides it", j.Spec)
 		}
 		add(best, solve.Reason{Kind: solve.Requested, Job: j.Spec})
 	}
-	missing := unmet(set)
-	if len(missing) > 0 && strings.HasPrefix(missing[0].dep, "/") {
+	missing := solve.Unmet(set)
+	if len(missing) > 0 && strings.HasPrefix(missing[0].Dep, "/") {
 		// A file only filelists lists: load them and look again.
 		if err := md.LoadFilelists(ctx); err != nil {
 			return nil, err
 		}
-		missing = unmet(set)
+		missing = solve.Unmet(set)
 	}
 	if len(missing) > 0 {
 		var msgs []string
 		for _, m := range missing {
-			msgs = append(msgs, fmt.Sprintf("%s requires %s", m.by.NEVRA(), m.dep))
+			msgs = append(msgs, fmt.Sprintf("%s requires %s", m.By.NEVRA(), m.Dep))
 		}
 		return nil, &StaleLockError{Unmet: msgs}
 	}
-	sortItems(tx)
+	solve.SortByNameArch(tx.Items)
 	return tx, nil
 }
 
@@ -547,140 +543,4 @@ type StaleLockError struct {
 
 func (e *StaleLockError) Error() string {
 	return "locked plan: the pinned packages do not cover their own requirements: " + strings.Join(e.Unmet, "; ")
-}
-
-func sortItems(tx *solve.Transaction) {
-	items := tx.Items
-	for i := 1; i < len(items); i++ {
-		for j := i; j > 0 && (items[j].Package.Name < items[j-1].Package.Name ||
-			items[j].Package.Name == items[j-1].Package.Name && items[j].Package.Arch < items[j-1].Package.Arch); j-- {
-			items[j], items[j-1] = items[j-1], items[j]
-		}
-	}
-}
-
-type unmetDep struct {
-	by  *yum.Package
-	dep string
-}
-
-// unmet lists every requirement of set that no package of set meets.
-func unmet(set []*yum.Package) []unmetDep {
-	var out []unmetDep
-	for _, p := range set {
-		for _, d := range p.Requires() {
-			if !satisfied(set, d) {
-				out = append(out, unmetDep{p, solve.DepString(d)})
-			}
-		}
-	}
-	// File dependencies first: they may only need filelists.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && strings.HasPrefix(out[j].dep, "/") && !strings.HasPrefix(out[j-1].dep, "/"); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
-
-// satisfied evaluates a dependency, rich ones included, against set.
-func satisfied(set []*yum.Package, d yum.Dep) bool {
-	if !solve.IsRich(d.Name) {
-		return len(providers(set, d)) > 0
-	}
-	r, err := solve.ParseRich(d.Name)
-	if err != nil {
-		return false
-	}
-	return richSatisfied(set, r)
-}
-
-func richSatisfied(set []*yum.Package, r *solve.Rich) bool {
-	arg := func(i int) bool { return richSatisfied(set, r.Args[i]) }
-	switch r.Op {
-	case solve.RichAtom:
-		return len(providers(set, r.Dep)) > 0
-	case solve.RichAnd, solve.RichWith:
-		for i := range r.Args {
-			if !arg(i) {
-				return false
-			}
-		}
-		return true
-	case solve.RichOr:
-		for i := range r.Args {
-			if arg(i) {
-				return true
-			}
-		}
-		return false
-	case solve.RichIf, solve.RichUnless:
-		cond := arg(1)
-		if r.Op == solve.RichUnless {
-			cond = !cond
-		}
-		if cond {
-			return arg(0)
-		}
-		return len(r.Args) < 3 || arg(2)
-	case solve.RichWithout:
-		return arg(0) && !arg(1)
-	}
-	return false
-}
-
-// providers returns the packages of set that meet d: by name and EVR, by
-// a Provides entry, or for a path by a file.
-func providers(set []*yum.Package, d yum.Dep) []*yum.Package {
-	var out []*yum.Package
-	for _, p := range set {
-		if provides(p, d) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func provides(p *yum.Package, d yum.Dep) bool {
-	if p.Name == d.Name && solve.MatchesEVR(solve.PackageEVR(p), d) {
-		return true
-	}
-	for _, pr := range p.Provides() {
-		if pr.Name == d.Name && solve.Overlaps(pr, d) {
-			return true
-		}
-	}
-	if strings.HasPrefix(d.Name, "/") {
-		for _, f := range p.Files {
-			if f == d.Name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// bestOf picks what dnf would install of the packages an rpms entry
-// matches (solve.MatchSpec): an installable arch, the best repository
-// priority, the newest version, the earlier repository.
-func bestOf(pkgs []*yum.Package, arch string, priority, order map[string]int) *yum.Package {
-	var best *yum.Package
-	better := func(a, b *yum.Package) bool {
-		if priority[a.Repo] != priority[b.Repo] {
-			return priority[a.Repo] < priority[b.Repo]
-		}
-		if c := solve.ComparePackages(a, b); c != 0 {
-			return c > 0
-		}
-		return order[a.Repo] < order[b.Repo]
-	}
-	for _, p := range pkgs {
-		if arch != "" && p.Arch != arch && p.Arch != "noarch" {
-			continue
-		}
-		if best == nil || better(p, best) {
-			best = p
-		}
-	}
-	return best
 }

@@ -65,4 +65,9 @@
 // compares with reflect.DeepEqual on every call, and the resolver
 // compares versions millions of times; ours allocates nothing and the
 // tests check it against rpm's own rpm.vercmp on 5,000 random pairs.
+//
+// A locked install (sew --locked) does not resolve: sew takes the pinned
+// packages, adds for each rpms entry no pin covers the package [Best]
+// picks, and asks [Unmet] whether the set covers its own requirements
+// (locked.go).
 package solve
