@@ -134,7 +134,7 @@ func writeOCI(ctx context.Context, foot *toe.Foot, tr *tree, opts Options, log *
 		return "", err
 	}
 	if st.devices > 0 {
-		log.Warn("pair: device nodes left out of the image: container runtimes create /dev", "nodes", st.devices)
+		log.Warn("device nodes left out of the image: container runtimes create /dev", "nodes", st.devices)
 	}
 	created := opts.buildTime()
 	config := v1.Image{
@@ -197,7 +197,7 @@ func writeOCI(ctx context.Context, foot *toe.Foot, tr *tree, opts Options, log *
 			return "", fmt.Errorf("write %s: %w", out, err)
 		}
 	}
-	log.Info("pair: wrote image", "path", out, "tag", tag, "digest", man.Digest.String(),
+	log.Info("wrote image", "path", out, "tag", tag, "digest", man.Digest.String(),
 		"layer_bytes", layer.Size, "entries", st.entries, "hard_links", st.hardLinks)
 	return out, nil
 }

@@ -158,7 +158,7 @@ func writeTar(ctx context.Context, foot *toe.Foot, tr *tree, opts Options, log *
 	if err != nil {
 		return "", err
 	}
-	log.Info("pair: wrote tarball", "path", out, "entries", st.entries, "hard_links", st.hardLinks)
+	log.Info("wrote tarball", "path", out, "entries", st.entries, "hard_links", st.hardLinks)
 	return out, nil
 }
 

@@ -115,7 +115,7 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 		case unix.S_IFIFO:
 			n.Type = manifest.TypeFIFO
 		default:
-			log.Warn("pair: skipping a socket, which no package can hold", "path", p)
+			log.Warn("skipping a socket, which no package can hold", "path", p)
 			return nil
 		}
 		if mf != nil {
@@ -140,7 +140,7 @@ func collect(ctx context.Context, dir string, mf *manifest.Manifest, log *slog.L
 			if !onDisk && !special {
 				// Removed after it was recorded (a scriptlet, a hook):
 				// the tree is the truth.
-				log.Debug("pair: manifest entry not in the tree", "path", e.Path)
+				log.Debug("manifest entry not in the tree", "path", e.Path)
 				continue
 			}
 			if !onDisk {

@@ -71,7 +71,7 @@ func newScriptRunner(dir string, foot *toe.Foot, opts Options, s *Summary) (*scr
 	r := &scriptRunner{dir: dir, foot: foot, opts: opts, summary: s}
 	switch opts.Scripts {
 	case ScriptsNever:
-		r.skipWhy = "--scripts=never"
+		r.skipWhy = "scripts policy " + ScriptsNever
 	case ScriptsAuto, ScriptsAlways:
 		if err := sandbox.Available(dir); err != nil {
 			if opts.Scripts == ScriptsAlways {

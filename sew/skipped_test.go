@@ -11,8 +11,9 @@ import (
 	"github.com/sock-project/sock/toe"
 )
 
-// With --scripts=never every scriptlet, %pretrans included, is reported
-// skipped with the reason, never silently dropped.
+// With the scripts policy never (--scripts=never) every scriptlet,
+// %pretrans included, is reported skipped with the reason, never
+// silently dropped.
 func TestSkippedScriptletsReported(t *testing.T) {
 	repo := t.TempDir()
 	rpmtest.BuildRpmbuild(t, repo, rpmtest.Pkg{
@@ -32,8 +33,8 @@ func TestSkippedScriptletsReported(t *testing.T) {
 		got = append(got, s.Kind+" "+s.Status+" "+s.Reason)
 	}
 	want := []string{
-		"pretrans skipped --scripts=never", "prein skipped --scripts=never",
-		"post skipped --scripts=never", "posttrans skipped --scripts=never",
+		"pretrans skipped scripts policy never", "prein skipped scripts policy never",
+		"post skipped scripts policy never", "posttrans skipped scripts policy never",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("reported scriptlets (-want +got):\n%s", d)

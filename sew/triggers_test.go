@@ -260,7 +260,7 @@ func TestTriggers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		line := "tgt-1.0-1.x86_64 triggerin -- owner (/bin/sh): skipped: --scripts=never\n"
+		line := "tgt-1.0-1.x86_64 triggerin -- owner (/bin/sh): skipped: scripts policy never\n"
 		if !strings.Contains(string(log), line) {
 			t.Errorf("scriptlets.log lacks %q:\n%s", line, log)
 		}

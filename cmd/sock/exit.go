@@ -10,6 +10,7 @@ import (
 	"github.com/sock-project/sock/internal/rpmdb"
 	"github.com/sock-project/sock/internal/sandbox"
 	"github.com/sock-project/sock/internal/sockfs"
+	"github.com/sock-project/sock/internal/yum"
 	"github.com/sock-project/sock/pair"
 	"github.com/sock-project/sock/sew"
 	"github.com/sock-project/sock/toe"
@@ -128,6 +129,7 @@ func hintOf(err error) string {
 		ours  *sew.NotOursError
 		stale *sew.StaleLockError
 		miss  *darn.MissingError
+		off   *yum.OfflineError
 		h     hinted
 	)
 	switch {
@@ -137,6 +139,8 @@ func hintOf(err error) string {
 		return "the lock is stale: rerun sock darn on a SOCK sewn without --locked"
 	case errors.As(err, &miss):
 		return "add the repository that holds them, or pass --allow-missing to write the lock anyway"
+	case errors.As(err, &off):
+		return "run once without --offline to fill the cache"
 	case errors.As(err, &h):
 		return h.Hint()
 	}

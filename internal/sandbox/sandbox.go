@@ -226,7 +226,7 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 			// earlier mount points.
 			defer func() {
 				if err := removeMountPoints(abs, made); err != nil && opts.Logger != nil {
-					opts.Logger.Warn("sandbox: "+err.Error(), "root", abs)
+					opts.Logger.Warn(err.Error(), "root", abs)
 				}
 			}()
 			if err != nil {
@@ -240,7 +240,7 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	var se *subIDError
 	if errors.As(err, &se) {
 		if opts.Logger != nil {
-			opts.Logger.Warn("sandbox: subordinate ids refused, mapping your own id only: " + se.Error())
+			opts.Logger.Warn("subordinate ids refused, mapping your own id only: " + se.Error())
 		}
 		cmd, cfgW, statusR, err = startInit(ctx, cfg, opts)
 	}
@@ -254,9 +254,9 @@ func enter(ctx context.Context, root string, cfg *initConfig, opts Options) (Res
 	waitErr := cmd.Wait()
 	res := Result{Duration: time.Since(start), Owners: st.Owners}
 	if opts.Logger != nil {
-		opts.Logger.Debug("sandbox: ran", "root", abs, "argv", cfg.Argv, "duration", res.Duration)
+		opts.Logger.Debug("ran in the sandbox", "root", abs, "argv", cfg.Argv, "duration", res.Duration)
 		for _, w := range st.Warnings {
-			opts.Logger.Warn("sandbox: " + w)
+			opts.Logger.Warn(w)
 		}
 	}
 	if ctx.Err() != nil {

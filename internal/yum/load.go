@@ -76,14 +76,15 @@ type RepoError struct {
 func (e *RepoError) Error() string { return fmt.Sprintf("repository %s: %v", e.Repo, e.Err) }
 func (e *RepoError) Unwrap() error { return e.Err }
 
-// OfflineError is a repository that has no usable cache in offline mode.
+// OfflineError is a repository that has no usable cache in offline mode
+// (LoadOptions.Offline). It names no flag: the CLI adds the hint.
 type OfflineError struct {
 	Dir  string
 	What string // "metadata" or "filelists"
 }
 
 func (e *OfflineError) Error() string {
-	return fmt.Sprintf("no cached %s in %s; run once without --offline", e.What, e.Dir)
+	return fmt.Sprintf("no cached %s in %s, and offline mode forbids fetching it", e.What, e.Dir)
 }
 
 // Load fetches (or reads from the cache) the metadata of every enabled

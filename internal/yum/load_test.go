@@ -125,7 +125,7 @@ func TestLoad(t *testing.T) {
 	t.Run("offline without cache", func(t *testing.T) {
 		empty := t.TempDir()
 		_, err := Load(ctx, []Repo{repo}, LoadOptions{CacheDir: empty, Offline: true})
-		w := "repository base: no cached metadata in " + repoCacheDir(empty, repo) + "; run once without --offline"
+		w := "repository base: no cached metadata in " + repoCacheDir(empty, repo) + ", and offline mode forbids fetching it"
 		var oe *OfflineError
 		if err == nil || err.Error() != w || !errors.As(err, &oe) {
 			t.Fatalf("error = %v\nwant    %s", err, w)
