@@ -83,19 +83,12 @@ func checkBinds(binds []Bind) ([]initBind, error) {
 // where the init makes the mount point (it vanishes with the tmpfs).
 func (b initBind) underDev() bool { return strings.HasPrefix(b.Dest, "dev/") }
 
-// resolveInRoot is how every path inside a SOCK is opened here: symlinks,
-// absolute ones included, are followed as if root were "/", ".." stops
-// at root, and /proc magic links are refused, so nothing escapes root
-// even when the SOCK's contents change meanwhile (openat2 checks each
-// step atomically, where a Lstat-then-open walk would race).
+// resolveInRoot opens a path inside a SOCK through sockfs.OpenInRoot
+// (openat2 RESOLVE_IN_ROOT): the mount points it opens were resolved by
+// sockfs first, and the kernel guards every step again against a SOCK
+// that changes meanwhile.
 func resolveInRoot(rootfd int, rel string, flags uint64) (int, error) {
-	if rel == "" {
-		rel = "."
-	}
-	return unix.Openat2(rootfd, rel, &unix.OpenHow{
-		Flags:   flags | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	return sockfs.OpenInRoot(rootfd, rel, flags)
 }
 
 // mountPoint is one file or directory made inside a SOCK to mount on.

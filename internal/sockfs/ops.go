@@ -368,6 +368,23 @@ func (r *Root) OpenForMount(p string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "/"+phys), nil
 }
 
+// OpenInRoot opens rel below the directory rootfd with openat2's
+// RESOLVE_IN_ROOT: symlinks, absolute ones included, are followed as if
+// rootfd were "/", ".." stops at it, /proc magic links are refused, and
+// each step is checked atomically by the kernel. It is for descriptors
+// the sandbox mounts on, whose paths Walker.ResolveMissing or Resolve
+// has already resolved (refusing escapes rather than clamping them); the
+// kernel's walk then guards against a SOCK that changes in between.
+func OpenInRoot(rootfd int, rel string, flags uint64) (int, error) {
+	if rel == "" {
+		rel = "."
+	}
+	return unix.Openat2(rootfd, rel, &unix.OpenHow{
+		Flags:   flags | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+}
+
 // HostPath resolves p inside the root (links followed, ".." above the
 // root refused) and returns the host path of what it names. It is for
 // read-only consumers that need a path, such as a database driver; the
