@@ -121,35 +121,6 @@ func TestLocalPackageFiles(t *testing.T) {
 	}
 }
 
-// oldFilenames rewrites a header's file list as rpm 3 wrote it:
-// OLDFILENAMES instead of BASENAMES, DIRNAMES and DIRINDEXES.
-func oldFilenames(t *testing.T) func([]rpmhdr.NewEntry) []rpmhdr.NewEntry {
-	return func(es []rpmhdr.NewEntry) []rpmhdr.NewEntry {
-		raw, err := rpmhdr.Build(0, es)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := rpmhdr.Parse(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, dirs, idx := h.Strings(rpmhdr.TagBaseNames), h.Strings(rpmhdr.TagDirNames), h.Uint32s(rpmhdr.TagDirIndexes)
-		var old []string
-		for i := range base {
-			old = append(old, dirs[idx[i]]+base[i])
-		}
-		var out []rpmhdr.NewEntry
-		for _, e := range es {
-			switch e.Tag {
-			case rpmhdr.TagBaseNames, rpmhdr.TagDirNames, rpmhdr.TagDirIndexes:
-				continue
-			}
-			out = append(out, e)
-		}
-		return append(out, rpmhdr.StringArrayEntry(rpmhdr.TagOldFileNames, old...))
-	}
-}
-
 // An rpm 3 package (OLDFILENAMES) sewn from a file: the same tree, the
 // same rpm -qa --dump, -ql and -qf answers as rpm --root -i gives, and a
 // file trigger of another package sees its files.
@@ -171,7 +142,7 @@ func TestOldFilenamesPackage(t *testing.T) {
 		{Path: "/usr/share/oldpkg", Type: rpmtest.Dir},
 		{Path: "/usr/share/oldpkg/a", Body: "a\n"},
 		{Path: "/usr/share/oldpkg/b", Body: "b\n"},
-	}}), filepath.Join(dir, "oldpkg-rpm3.rpm"), rpmhdr.TagHeaderImmutable, oldFilenames(t), nil)
+	}}), filepath.Join(dir, "oldpkg-rpm3.rpm"), rpmhdr.TagHeaderImmutable, rpmtest.OldFilenames(t), nil)
 	files = append(files, old)
 
 	rpmRoot := filepath.Join(dir, "rpm")

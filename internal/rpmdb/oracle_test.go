@@ -75,7 +75,7 @@ func oraclePkgs(t *testing.T, dir string, version string) []string {
 	out[0] = rpmtest.Rewrite(t, out[0], out[0]+".new", 0, nil, func(sig []rpmhdr.NewEntry, _, _ []byte) []rpmhdr.NewEntry {
 		return append(sig, rpmhdr.StringArrayEntry(278, "openpgp"), rpmhdr.BinEntry(300, []byte{1, 2, 3}))
 	})
-	out[1] = rpmtest.Rewrite(t, out[1], out[1]+".new", rpmhdr.TagHeaderImmutable, oldFilenames(t), nil)
+	out[1] = rpmtest.Rewrite(t, out[1], out[1]+".new", rpmhdr.TagHeaderImmutable, rpmtest.OldFilenames(t), nil)
 	for _, p := range nf {
 		out = append(out, rpmtest.BuildNfpm(t, dir, p))
 	}
@@ -146,35 +146,6 @@ func sqliteRows(t *testing.T, file, query string) []string {
 // TestAgainstRPM installs the same packages with the real rpm (root R0)
 // and with this package's writer (root R1, the same files), and checks
 // that rpm cannot tell the two apart.
-// oldFilenames turns a header's BASENAMES, DIRNAMES and DIRINDEXES into
-// OLDFILENAMES.
-func oldFilenames(t *testing.T) func([]rpmhdr.NewEntry) []rpmhdr.NewEntry {
-	return func(es []rpmhdr.NewEntry) []rpmhdr.NewEntry {
-		raw, err := rpmhdr.Build(0, es)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := rpmhdr.Parse(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, dirs, idx := h.Strings(rpmhdr.TagBaseNames), h.Strings(rpmhdr.TagDirNames), h.Uint32s(rpmhdr.TagDirIndexes)
-		var old []string
-		for i := range base {
-			old = append(old, dirs[idx[i]]+base[i])
-		}
-		var out []rpmhdr.NewEntry
-		for _, e := range es {
-			switch e.Tag {
-			case rpmhdr.TagBaseNames, rpmhdr.TagDirNames, rpmhdr.TagDirIndexes:
-				continue
-			}
-			out = append(out, e)
-		}
-		return append(out, rpmhdr.StringArrayEntry(rpmhdr.TagOldFileNames, old...))
-	}
-}
-
 func TestAgainstRPM(t *testing.T) {
 	rpmtest.NeedTool(t, "rpm")
 	rpmtest.NeedTool(t, "rpmbuild")

@@ -98,3 +98,32 @@ func SetLeadType(t testing.TB, path string, typ uint16) {
 		t.Fatal(err)
 	}
 }
+
+// OldFilenames, as Rewrite's editHeader, rewrites a header's file list as rpm 3 wrote it:
+// OLDFILENAMES instead of BASENAMES, DIRNAMES and DIRINDEXES.
+func OldFilenames(t testing.TB) func([]rpmhdr.NewEntry) []rpmhdr.NewEntry {
+	return func(es []rpmhdr.NewEntry) []rpmhdr.NewEntry {
+		raw, err := rpmhdr.Build(0, es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := rpmhdr.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, dirs, idx := h.Strings(rpmhdr.TagBaseNames), h.Strings(rpmhdr.TagDirNames), h.Uint32s(rpmhdr.TagDirIndexes)
+		var old []string
+		for i := range base {
+			old = append(old, dirs[idx[i]]+base[i])
+		}
+		var out []rpmhdr.NewEntry
+		for _, e := range es {
+			switch e.Tag {
+			case rpmhdr.TagBaseNames, rpmhdr.TagDirNames, rpmhdr.TagDirIndexes:
+				continue
+			}
+			out = append(out, e)
+		}
+		return append(out, rpmhdr.StringArrayEntry(rpmhdr.TagOldFileNames, old...))
+	}
+}
