@@ -6,6 +6,13 @@
 // resolving only (sock resolve, dnf install --assumeno).
 //
 //	apt-cache dumpavail | go run ./bench/debrepo -o /tmp/debrepo
+//
+// Given Debian's long descriptions (-descriptions, the Translation-en
+// index) and file lists (-contents, the Contents-<arch> indexes), the
+// metadata has the shape createrepo_c gives a distribution: a summary
+// and a description per package, the files primary.xml carries (under
+// /etc, in a bin/ directory, /usr/lib/sendmail) and every file in
+// filelists.xml. bench/resolve/run.sh fetches both with apt.
 package main
 
 import (
@@ -23,6 +30,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 type entry struct {
@@ -32,6 +42,8 @@ type entry struct {
 
 type pkg struct {
 	name, arch, epoch, ver, rel, summary string
+	description, descMD5                 string
+	files                                []string
 	size                                 int64
 	provides, requires, conflicts        []entry
 	recommends, suggests, enhances       []entry
@@ -39,10 +51,23 @@ type pkg struct {
 
 func main() {
 	out := flag.String("o", "debrepo", "output directory (repodata/ is written in it)")
+	descs := flag.String("descriptions", "", "Translation-en index (uncompressed): long descriptions by Description-md5")
+	flag.StringVar(&compression, "compress", "gz", "compression of the metadata files: gz (zlib's default level, as createrepo_c), xz or zst")
+	contents := flag.String("contents", "", "Contents index (uncompressed, amd64 and all concatenated): the packages' files")
 	flag.Parse()
 	pkgs, err := parse(os.Stdin)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *descs != "" {
+		if err := addDescriptions(*descs, pkgs); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *contents != "" {
+		if err := addContents(*contents, pkgs); err != nil {
+			log.Fatal(err)
+		}
 	}
 	if err := write(*out, pkgs); err != nil {
 		log.Fatal(err)
@@ -89,7 +114,8 @@ func convert(f map[string]string) *pkg {
 		return nil
 	}
 	e, v, r := splitVersion(f["Version"])
-	p := &pkg{name: name, arch: arch, epoch: e, ver: v, rel: r, summary: f["Description"]}
+	p := &pkg{name: name, arch: arch, epoch: e, ver: v, rel: r, summary: f["Description"], descMD5: f["Description-md5"]}
+	p.description = p.summary
 	fmt.Sscan(f["Size"], &p.size)
 	p.provides = append(p.provides, entry{name: name, flags: "EQ", epoch: e, ver: v, rel: r})
 	for _, d := range splitList(f["Provides"]) {
@@ -120,6 +146,109 @@ func convert(f map[string]string) *pkg {
 		p.enhances = append(p.enhances, dep(d))
 	}
 	return p
+}
+
+// addDescriptions reads a Translation-en index (Package, Description-md5,
+// Description-en: the summary line, then the long text indented by one
+// space, " ." for an empty line) and gives each package whose
+// Description-md5 it lists that long text as description.
+func addDescriptions(file string, pkgs []*pkg) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	long := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var md5 string
+	var text strings.Builder
+	inDesc := false
+	flush := func() {
+		if md5 != "" && text.Len() > 0 {
+			long[md5] = strings.TrimRight(text.String(), "\n")
+		}
+		md5, inDesc = "", false
+		text.Reset()
+	}
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			flush()
+		case line[0] == ' ':
+			if inDesc {
+				if l := line[1:]; l == "." {
+					text.WriteString("\n")
+				} else {
+					text.WriteString(l + "\n")
+				}
+			}
+		default:
+			k, v, _ := strings.Cut(line, ":")
+			inDesc = k == "Description-en"
+			if k == "Description-md5" {
+				md5 = strings.TrimSpace(v)
+			}
+		}
+	}
+	flush()
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	n := 0
+	for _, p := range pkgs {
+		if d, ok := long[p.descMD5]; ok {
+			p.description = d
+			n++
+		}
+	}
+	fmt.Fprintf(os.Stderr, "debrepo: %d of %d packages have a long description\n", n, len(pkgs))
+	return nil
+}
+
+// addContents reads a Contents index ("path   section/name,section/name"
+// a line, paths relative to /) and gives each package its files, in
+// path order.
+func addContents(file string, pkgs []*pkg) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	byName := map[string][]*pkg{}
+	for _, p := range pkgs {
+		byName[p.name] = append(byName[p.name], p)
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	n := 0
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " \t")
+		i := strings.LastIndexAny(line, " \t")
+		if i < 0 {
+			continue
+		}
+		path := "/" + strings.TrimRight(line[:i], " \t")
+		for _, loc := range strings.Split(line[i+1:], ",") {
+			name := loc[strings.LastIndex(loc, "/")+1:]
+			for _, p := range byName[name] {
+				p.files = append(p.files, path)
+				n++
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	fmt.Fprintf(os.Stderr, "debrepo: %d file entries\n", n)
+	return nil
+}
+
+// primaryFile is createrepo_c's rule for the files primary.xml lists
+// besides filelists.xml: those a dependency is likely to name.
+func primaryFile(path string) bool {
+	return strings.HasPrefix(path, "/etc/") || strings.Contains(path, "bin/") || path == "/usr/lib/sendmail"
 }
 
 func splitList(s string) []string {
@@ -240,13 +369,13 @@ func write(dir string, pkgs []*pkg) error {
 	}
 	var files []mdFile
 	for _, kind := range []string{"primary", "filelists", "other"} {
-		f, err := writeGz(rd, kind, func(w io.Writer) {
+		f, err := writeCompressed(rd, kind, func(w io.Writer) {
 			switch kind {
 			case "primary":
 				fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"%d\">\n", len(pkgs))
 				for _, p := range pkgs {
 					fmt.Fprintf(w, "<package type=\"rpm\">\n  <name>%s</name>\n  <arch>%s</arch>\n  <version epoch=\"%s\" ver=\"%s\" rel=\"%s\"/>\n  <checksum type=\"sha256\" pkgid=\"YES\">%s</checksum>\n  <summary>%s</summary>\n  <description>%s</description>\n  <packager></packager>\n  <url></url>\n  <time file=\"1700000000\" build=\"1700000000\"/>\n  <size package=\"%d\" installed=\"%d\" archive=\"%d\"/>\n  <location href=\"Packages/%s-%s-%s.%s.rpm\"/>\n  <format>\n    <rpm:license>Debian</rpm:license>\n    <rpm:vendor></rpm:vendor>\n    <rpm:group>Unspecified</rpm:group>\n    <rpm:buildhost>debrepo</rpm:buildhost>\n    <rpm:sourcerpm>%s-%s-%s.src.rpm</rpm:sourcerpm>\n    <rpm:header-range start=\"4504\" end=\"9000\"/>\n",
-						esc(p.name), p.arch, p.epoch, esc(p.ver), esc(p.rel), pkgid(p), esc(p.summary), esc(p.summary), p.size, p.size, p.size,
+						esc(p.name), p.arch, p.epoch, esc(p.ver), esc(p.rel), pkgid(p), esc(p.summary), esc(p.description), p.size, p.size, p.size,
 						esc(p.name), esc(p.ver), esc(p.rel), p.arch, esc(p.name), esc(p.ver), esc(p.rel))
 					writeEntries(w, "provides", p.provides)
 					writeEntries(w, "requires", p.requires)
@@ -254,13 +383,22 @@ func write(dir string, pkgs []*pkg) error {
 					writeEntries(w, "recommends", p.recommends)
 					writeEntries(w, "suggests", p.suggests)
 					writeEntries(w, "enhances", p.enhances)
+					for _, f := range p.files {
+						if primaryFile(f) {
+							fmt.Fprintf(w, "    <file>%s</file>\n", esc(f))
+						}
+					}
 					fmt.Fprint(w, "  </format>\n</package>\n")
 				}
 				fmt.Fprint(w, "</metadata>\n")
 			case "filelists":
 				fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<filelists xmlns=\"http://linux.duke.edu/metadata/filelists\" packages=\"%d\">\n", len(pkgs))
 				for _, p := range pkgs {
-					fmt.Fprintf(w, "<package pkgid=\"%s\" name=\"%s\" arch=\"%s\">\n  <version epoch=\"%s\" ver=\"%s\" rel=\"%s\"/>\n</package>\n", pkgid(p), esc(p.name), p.arch, p.epoch, esc(p.ver), esc(p.rel))
+					fmt.Fprintf(w, "<package pkgid=\"%s\" name=\"%s\" arch=\"%s\">\n  <version epoch=\"%s\" ver=\"%s\" rel=\"%s\"/>\n", pkgid(p), esc(p.name), p.arch, p.epoch, esc(p.ver), esc(p.rel))
+					for _, f := range p.files {
+						fmt.Fprintf(w, "  <file>%s</file>\n", esc(f))
+					}
+					fmt.Fprint(w, "</package>\n")
 				}
 				fmt.Fprint(w, "</filelists>\n")
 			case "other":
@@ -297,15 +435,38 @@ func (c *counter) Write(p []byte) (int, error) {
 	return c.h.Write(p)
 }
 
-func writeGz(dir, kind string, body func(io.Writer)) (mdFile, error) {
-	tmp := filepath.Join(dir, kind+".xml.gz.tmp")
+// compression is the -compress flag.
+var compression = "gz"
+
+// compressor returns the writer of the chosen compression and its file
+// name extension.
+func compressor(w io.Writer) (io.WriteCloser, string, error) {
+	switch compression {
+	case "gz":
+		gz, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+		return gz, ".gz", err
+	case "xz":
+		xw, err := xz.NewWriter(w)
+		return xw, ".xz", err
+	case "zst":
+		zw, err := zstd.NewWriter(w)
+		return zw, ".zst", err
+	}
+	return nil, "", fmt.Errorf("-compress %q: want gz, xz or zst", compression)
+}
+
+func writeCompressed(dir, kind string, body func(io.Writer)) (mdFile, error) {
+	tmp := filepath.Join(dir, kind+".xml.tmp")
 	f, err := os.Create(tmp)
 	if err != nil {
 		return mdFile{}, err
 	}
 	zh, oh := sha256.New(), sha256.New()
 	zc := &counter{h: io.MultiWriter(f, zh)}
-	gz, _ := gzip.NewWriterLevel(zc, gzip.BestSpeed)
+	gz, ext, err := compressor(zc)
+	if err != nil {
+		return mdFile{}, err
+	}
 	oc := &counter{h: io.MultiWriter(gz, oh)}
 	bw := bufio.NewWriterSize(oc, 1<<20)
 	body(bw)
@@ -319,7 +480,7 @@ func writeGz(dir, kind string, body func(io.Writer)) (mdFile, error) {
 		return mdFile{}, err
 	}
 	sum := hex.EncodeToString(zh.Sum(nil))
-	final := filepath.Join(dir, sum+"-"+kind+".xml.gz")
+	final := filepath.Join(dir, sum+"-"+kind+".xml"+ext)
 	if err := os.Rename(tmp, final); err != nil {
 		return mdFile{}, err
 	}
