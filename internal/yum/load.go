@@ -271,41 +271,22 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 	}
 	log.Debug("parsed-metadata cache unusable; parsing primary", "err", err)
 	// Parse with an empty base so that the cache records only the
-	// packages' own xml:base and serves any mirror. The cache is encoded
-	// from finished packages while the parser goes on, and the parsed
-	// packages are dropped once encoded: the packages returned are the
-	// cache's, decoded as a warm run does. Keeping the parser's copy
-	// instead would hold two forms of the metadata (the packages with
-	// their many small strings, and the encoder's tables) at once, which
-	// is most of a cold run's peak memory.
+	// packages' own xml:base and serves any mirror. The parser encodes
+	// the cache as it reads (parsePrimary), holding no packages; the
+	// packages returned are the cache's, decoded as a warm run does.
 	b := newCacheBuilder(cacheKindPrimary, int(min(prim.OpenSize/1500, 1<<17)))
 	b.spillTo(rm.Dir)
-	defer func() {
-		if b != nil {
-			b.discard()
-		}
-	}()
-	batches := make(chan []*Package, 4)
-	encoded := make(chan struct{})
-	go func() {
-		defer close(encoded)
-		for run := range batches {
-			b.add(run)
-		}
-	}()
-	err = streamPrimaryFile(primPath, prim.Checksum, rm.Repo.ID, "", prim.OpenSize, func(run []*Package) { batches <- run })
-	close(batches)
-	<-encoded
-	if err != nil {
+	defer b.discard()
+	if err := parsePrimaryFile(primPath, prim.Checksum, prim.OpenSize, b); err != nil {
 		return nil, err
 	}
 	werr := b.writeFile(cacheFile, key)
 	b.discard()
-	b = nil
 	if werr == nil {
-		// What the parse and the encoder left is garbage now: collect it
-		// and hand its pages back before the decoded packages, a few large
-		// blocks that the freed small spans could not hold, are allocated.
+		// What the parse left is garbage now: collect it and hand its
+		// pages back before the decoded packages, a few large blocks
+		// that the freed small spans could not hold, are allocated.
+		b = nil
 		debug.FreeOSMemory()
 		if pkgs, err = readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL); err == nil {
 			return pkgs, nil
@@ -315,23 +296,22 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 	// No cache to decode (a read-only cache directory, a full disk):
 	// parse again and keep the packages.
 	log.Warn("cannot write parsed-metadata cache", "err", werr)
-	pkgs, err = readPrimaryFile(primPath, rm.Repo.ID, "", prim.OpenSize, nil)
-	if err != nil {
+	b = newCacheBuilder(cacheKindPrimary, int(min(prim.OpenSize/1500, 1<<17)))
+	if err := parsePrimaryFile(primPath, prim.Checksum, prim.OpenSize, b); err != nil {
 		return nil, err
 	}
-	for _, p := range pkgs {
-		if p.BaseURL == "" {
-			p.BaseURL = rm.BaseURL
-		}
+	pkgs, err = b.packages(rm.Repo.ID, rm.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", primPath, err)
 	}
 	return pkgs, nil
 }
 
-// streamPrimaryFile hands the packages of a cached primary file to batch
-// a run at a time, keeping none (streamPrimary). The file is hashed on
-// the way: a digest other than want is a *ChecksumError at the end, and
-// the packages handed over must then be dropped.
-func streamPrimaryFile(file string, want Checksum, repo, base string, openSize int64, batch func([]*Package)) error {
+// parsePrimaryFile parses a cached primary file into b (parsePrimary),
+// decompressing on a goroutine of its own. The file is hashed on the
+// way: a digest other than want is a *ChecksumError at the end, and b
+// must then be discarded, as after any error.
+func parsePrimaryFile(file string, want Checksum, openSize int64, b *cacheBuilder) error {
 	f, hr, err := openVerified(file, want)
 	if err != nil {
 		return fmt.Errorf("open cached primary: %w", err)
@@ -344,33 +324,13 @@ func streamPrimaryFile(file string, want Checksum, repo, base string, openSize i
 	defer zr.Close()
 	cr := newChunkReader(zr)
 	defer cr.Close()
-	if err := streamPrimary(cr, repo, base, batch); err != nil {
+	if err := parsePrimary(cr, b); err != nil {
 		if verr := hr.verify(file, want); verr != nil {
 			return verr // what failed to parse was not the announced file
 		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	return hr.verify(file, want)
-}
-
-func readPrimaryFile(file, repo, base string, openSize int64, batch func([]*Package)) ([]*Package, error) {
-	f, err := openNoFollow(file)
-	if err != nil {
-		return nil, fmt.Errorf("open cached primary: %w", err)
-	}
-	defer f.Close()
-	zr, err := decompressLimited(file, f, openSize)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	defer zr.Close()
-	cr := newChunkReader(zr)
-	defer cr.Close()
-	pkgs, err := parsePrimary(cr, repo, base, batch)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return pkgs, nil
 }
 
 // fetchRepomd tries each base URL (after mirror lists) until one answers

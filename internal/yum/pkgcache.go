@@ -2,6 +2,7 @@ package yum
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -44,7 +45,7 @@ import (
 const (
 	cacheMagic   = "sockpkgs"
 	cacheEnd     = "sockend\x00"
-	cacheVersion = 2 // bump whenever the parser's output or this layout changes
+	cacheVersion = 3 // bump whenever the parser's output or this layout changes
 
 	cacheKindPrimary   = 1
 	cacheKindFilelists = 2
@@ -58,6 +59,41 @@ const (
 	// preBit marks Requires(pre) in a dependency record's flags id.
 	preBit = 1 << 31
 )
+
+// The string fields of a package record, in order.
+const (
+	recName = iota
+	recVersion
+	recRelease
+	recArch
+	recLocation
+	recBaseURL
+	recChecksumType
+	recChecksumValue
+	recSummary
+	recSourceRPM
+)
+
+// The numbers of a package record, in order.
+const (
+	numSize = iota
+	numInstalledSize
+	numHeaderStart
+	numHeaderEnd
+	numBuildTime
+)
+
+// pkgRec is a package record before encoding: string ids of the
+// builder's table, the epoch and the numbers.
+type pkgRec struct {
+	str   [pkgRecStrings]uint32
+	epoch uint32
+	num   [5]int64
+}
+
+// depRec is a dependency record before encoding: name and packed EVR
+// string ids, the flags with preBit.
+type depRec struct{ name, flags, evr uint32 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -132,6 +168,22 @@ func (t *stringTable) id(s string) uint32 {
 	if id, ok := t.ids[s]; ok {
 		return id
 	}
+	return t.insert(s)
+}
+
+// idBytes is id for bytes: the lookup allocates nothing, and a string is
+// made only for a new entry.
+func (t *stringTable) idBytes(b []byte) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	if id, ok := t.ids[string(b)]; ok {
+		return id
+	}
+	return t.insert(string(b))
+}
+
+func (t *stringTable) insert(s string) uint32 {
 	id := uint32(len(t.strs))
 	t.strs = append(t.strs, s)
 	t.bytes += len(s)
@@ -139,20 +191,40 @@ func (t *stringTable) id(s string) uint32 {
 	return id
 }
 
+// str returns the shared string id.
+func (t *stringTable) str(id uint32) string { return t.strs[id] }
+
 // add returns a new id for s without looking for an earlier copy.
 func (t *stringTable) add(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	id := uint32(t.nuniq()) | uniqueBit
 	if t.spill != nil {
-		t.spill.WriteString(s) // errors surface at writeFile's Flush
-		t.spillLens = append(t.spillLens, uint32(min(len(s), math.MaxUint32)))
-		t.spillBytes += int64(len(s))
-	} else {
-		t.uniq = append(t.uniq, s)
+		return t.spillString(unsafe.Slice(unsafe.StringData(s), len(s)))
 	}
+	t.uniq = append(t.uniq, s)
 	t.bytes += len(s)
+	return uint32(t.nuniq()-1) | uniqueBit
+}
+
+// addBytes is add for bytes: with a spill file they are copied there and
+// no string is made.
+func (t *stringTable) addBytes(b []byte) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	if t.spill != nil {
+		return t.spillString(b)
+	}
+	return t.add(string(b))
+}
+
+func (t *stringTable) spillString(b []byte) uint32 {
+	id := uint32(t.nuniq()) | uniqueBit
+	t.spill.Write(b) // errors surface at writeFile's Flush
+	t.spillLens = append(t.spillLens, uint32(min(len(b), math.MaxUint32)))
+	t.spillBytes += int64(len(b))
+	t.bytes += len(b)
 	return id
 }
 
@@ -184,19 +256,54 @@ func (w *cacheWriter) u64(v uint64) {
 type cacheBuilder struct {
 	kind                uint32
 	st                  *stringTable
-	recs, deps, files   []byte
+	recs, deps, files   blocks
 	npkgs, ndeps, nfile int
 }
 
 func newCacheBuilder(kind uint32, hint int) *cacheBuilder {
-	b := &cacheBuilder{kind: kind, st: newStringTable(1 << 16)}
-	if kind == cacheKindPrimary {
-		b.recs = make([]byte, 0, hint*pkgRecSize)
-		b.deps = make([]byte, 0, hint*8*depRecSize)
-	} else {
-		b.recs = make([]byte, 0, hint*4)
+	return &cacheBuilder{kind: kind, st: newStringTable(max(1<<16, 2*hint))}
+}
+
+// blocks is a byte sequence kept as blocks of blockSize: growing it never
+// copies what is there (a growing slice copied itself a dozen times over
+// on a distribution's metadata, and left each old copy to the collector).
+type blocks struct {
+	full [][]byte
+	cur  []byte
+}
+
+// blockSize holds whole package, dependency and file records (120, 12
+// and 4 bytes), so that no record straddles two blocks, and is a
+// multiple of 8, so that no number does.
+const blockSize = 8192 * pkgRecSize
+
+func (b *blocks) room(n int) {
+	if len(b.cur)+n > cap(b.cur) {
+		if b.cur != nil {
+			b.full = append(b.full, b.cur)
+		}
+		b.cur = make([]byte, 0, blockSize)
 	}
-	return b
+}
+
+func (b *blocks) u32(v uint32) {
+	b.room(4)
+	b.cur = binary.LittleEndian.AppendUint32(b.cur, v)
+}
+
+func (b *blocks) u64(v uint64) {
+	b.room(8)
+	b.cur = binary.LittleEndian.AppendUint64(b.cur, v)
+}
+
+// each calls f with every block in order.
+func (b *blocks) each(f func([]byte)) {
+	for _, blk := range b.full {
+		f(blk)
+	}
+	if len(b.cur) > 0 {
+		f(b.cur)
+	}
 }
 
 // spillTo makes the builder write unique strings to a temporary file in
@@ -225,44 +332,78 @@ func (b *cacheBuilder) discard() {
 // add encodes pkgs after those of earlier calls. Kind primary stores
 // everything but Repo, and BaseURL as it is (the loader parses with an
 // empty base and fills in the repository's own on both paths, so the
-// cache serves every mirror). Kind filelists stores Files only.
+// cache serves every mirror). Kind filelists stores Files only. The
+// primary parser encodes as it reads (appendPackage) and does not come
+// here.
 func (b *cacheBuilder) add(pkgs []*Package) {
-	le := binary.LittleEndian
 	st := b.st
+	var lists [numDepKinds][]depRec
+	var files []uint32
 	for _, p := range pkgs {
-		if b.kind == cacheKindPrimary {
-			for _, id := range [pkgRecStrings]uint32{
+		files = files[:0]
+		for _, f := range p.Files {
+			files = append(files, st.add(f))
+		}
+		if b.kind != cacheKindPrimary {
+			b.recs.u32(uint32(len(files)))
+			b.appendFiles(files)
+			continue
+		}
+		rec := pkgRec{
+			str: [pkgRecStrings]uint32{
 				st.id(p.Name), st.id(p.Version), st.id(p.Release), st.id(p.Arch), st.add(p.Location),
 				st.id(p.BaseURL), st.id(p.Checksum.Type), st.add(p.Checksum.Value), st.add(p.Summary), st.add(p.SourceRPM),
-			} {
-				b.recs = le.AppendUint32(b.recs, id)
-			}
-			b.recs = le.AppendUint32(b.recs, p.Epoch)
-			for _, v := range [5]int64{p.Size, p.InstalledSize, p.HeaderStart, p.HeaderEnd, p.BuildTime} {
-				b.recs = le.AppendUint64(b.recs, uint64(v))
-			}
-			for k := range numDepKinds {
-				l := p.Deps(k)
-				b.recs = le.AppendUint32(b.recs, uint32(len(l)))
-				b.ndeps += len(l)
-				for _, d := range l {
-					flags := uint32(d.Flags)
-					if d.Pre {
-						flags |= preBit
-					}
-					b.deps = le.AppendUint32(b.deps, st.id(d.Name))
-					b.deps = le.AppendUint32(b.deps, flags)
-					b.deps = le.AppendUint32(b.deps, st.id(d.EVR))
+			},
+			epoch: p.Epoch,
+			num:   [5]int64{p.Size, p.InstalledSize, p.HeaderStart, p.HeaderEnd, p.BuildTime},
+		}
+		for k := range numDepKinds {
+			lists[k] = lists[k][:0]
+			for _, d := range p.Deps(k) {
+				flags := uint32(d.Flags)
+				if d.Pre {
+					flags |= preBit
 				}
+				lists[k] = append(lists[k], depRec{st.id(d.Name), flags, st.id(d.EVR)})
 			}
 		}
-		b.recs = le.AppendUint32(b.recs, uint32(len(p.Files)))
-		b.nfile += len(p.Files)
-		for _, f := range p.Files {
-			b.files = le.AppendUint32(b.files, st.add(f))
+		b.appendPackage(&rec, &lists, files)
+	}
+}
+
+// appendPackage encodes one package of kind primary: its record, its
+// dependency lists in kind order and its files.
+func (b *cacheBuilder) appendPackage(rec *pkgRec, lists *[numDepKinds][]depRec, files []uint32) {
+	// One record is pkgRecSize bytes, and blockSize a multiple of it.
+	b.recs.room(pkgRecSize)
+	r := b.recs.cur
+	le := binary.LittleEndian
+	for _, id := range rec.str {
+		r = le.AppendUint32(r, id)
+	}
+	r = le.AppendUint32(r, rec.epoch)
+	for _, v := range rec.num {
+		r = le.AppendUint64(r, uint64(v))
+	}
+	for _, l := range lists {
+		r = le.AppendUint32(r, uint32(len(l)))
+		b.ndeps += len(l)
+		for _, d := range l {
+			b.deps.room(depRecSize)
+			b.deps.cur = le.AppendUint32(le.AppendUint32(le.AppendUint32(b.deps.cur, d.name), d.flags), d.evr)
 		}
 	}
-	b.npkgs += len(pkgs)
+	b.recs.cur = le.AppendUint32(r, uint32(len(files)))
+	b.appendFiles(files)
+}
+
+// appendFiles encodes a package's file ids and counts the package.
+func (b *cacheBuilder) appendFiles(files []uint32) {
+	for _, f := range files {
+		b.files.u32(f)
+	}
+	b.nfile += len(files)
+	b.npkgs++
 }
 
 // writePackageCache writes pkgs to file atomically (see cacheBuilder.add).
@@ -272,12 +413,19 @@ func writePackageCache(file string, kind uint32, key string, pkgs []*Package) er
 	return b.writeFile(file, key)
 }
 
+// errTooLarge is metadata past the cache format's 32-bit counts.
+var errTooLarge = errors.New("metadata too large")
+
+func (b *cacheBuilder) tooLarge() bool {
+	st := b.st
+	return len(st.strs)+st.nuniq() >= uniqueBit || st.bytes > math.MaxUint32 || b.npkgs > math.MaxUint32 || b.ndeps > math.MaxUint32 || b.nfile > math.MaxUint32
+}
+
 // writeFile writes what was added to file, through a temporary file and a
 // rename, so that a reader sees the old cache or the whole new one.
 func (b *cacheBuilder) writeFile(file, key string) error {
-	st := b.st
-	if len(st.strs)+st.nuniq() >= uniqueBit || st.bytes > math.MaxUint32 || b.npkgs > math.MaxUint32 || b.ndeps > math.MaxUint32 || b.nfile > math.MaxUint32 {
-		return fmt.Errorf("write metadata cache %s: metadata too large", file)
+	if b.tooLarge() {
+		return fmt.Errorf("write metadata cache %s: %w", file, errTooLarge)
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return fmt.Errorf("write metadata cache: %w", err)
@@ -287,20 +435,73 @@ func (b *cacheBuilder) writeFile(file, key string) error {
 		return fmt.Errorf("write metadata cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	w := &cacheWriter{w: bufio.NewWriterSize(tmp, 1<<20), crc: crc32.New(castagnoli)}
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := b.writeTo(bw, key); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("write metadata cache: %w", err)
+	}
+	return nil
+}
+
+// packages decodes what was added to a primary builder without a file
+// between (ParsePrimary): Repo set to repo and every empty BaseURL to
+// base, as readPrimaryCache does. The builder is used up.
+func (b *cacheBuilder) packages(repo, base string) ([]*Package, error) {
+	if b.tooLarge() {
+		return nil, errTooLarge
+	}
+	var img bytes.Buffer
+	bw := bufio.NewWriter(&img)
+	if err := b.writeTo(bw, ""); err != nil {
+		return nil, err
+	}
+	bw.Flush() // a bytes.Buffer does not fail
+	c := &cacheFile{name: "(memory)", r: bytes.NewReader(img.Bytes()), size: int64(img.Len())}
+	if err := c.open(b.kind, ""); err != nil {
+		return nil, err
+	}
+	pkgs, err := c.decodePrimary(repo, base)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.finish(); err != nil {
+		return nil, err
+	}
+	return pkgs, nil
+}
+
+// writeTo writes the cache's bytes to bw; it may be called once. Errors
+// of bw itself show at its Flush.
+func (b *cacheBuilder) writeTo(bw *bufio.Writer, key string) error {
+	st := b.st
+	w := &cacheWriter{w: bw, crc: crc32.New(castagnoli)}
 	w.write([]byte(cacheMagic))
 	// Give the unique strings their final ids, after the shared ones.
 	le := binary.LittleEndian
 	if b.kind == cacheKindPrimary {
-		for r := b.recs; len(r) >= pkgRecSize; r = r[pkgRecSize:] {
-			for j := 0; j < pkgRecStrings; j++ {
-				le.PutUint32(r[4*j:], st.final(le.Uint32(r[4*j:])))
+		b.recs.each(func(blk []byte) {
+			for r := blk; len(r) >= pkgRecSize; r = r[pkgRecSize:] {
+				for j := 0; j < pkgRecStrings; j++ {
+					le.PutUint32(r[4*j:], st.final(le.Uint32(r[4*j:])))
+				}
 			}
+		})
+	}
+	b.files.each(func(blk []byte) {
+		for f := blk; len(f) >= 4; f = f[4:] {
+			le.PutUint32(f, st.final(le.Uint32(f)))
 		}
-	}
-	for f := b.files; len(f) >= 4; f = f[4:] {
-		le.PutUint32(f, st.final(le.Uint32(f)))
-	}
+	})
 	all := [2][]string{st.strs, st.uniq}
 	for _, v := range []uint32{cacheVersion, b.kind, uint32(b.npkgs), uint32(b.ndeps), uint32(b.nfile), uint32(len(st.strs) + st.nuniq()), uint32(st.bytes), uint32(len(key))} {
 		w.u32(v)
@@ -326,34 +527,21 @@ func (b *cacheBuilder) writeFile(file, key string) error {
 	}
 	if st.spill != nil {
 		if err := st.spill.Flush(); err != nil {
-			tmp.Close()
 			return fmt.Errorf("write %s: %w", st.spillFile.Name(), err)
 		}
 		if _, err := st.spillFile.Seek(0, io.SeekStart); err != nil {
-			tmp.Close()
 			return fmt.Errorf("write metadata cache: %w", err)
 		}
 		if n, err := io.Copy(io.MultiWriter(w.w, w.crc), st.spillFile); err != nil || n != st.spillBytes {
-			tmp.Close()
 			return fmt.Errorf("write metadata cache: copy %s: %v", st.spillFile.Name(), err)
 		}
 	}
-	w.write(b.recs)
-	w.write(b.deps)
-	w.write(b.files)
+	b.recs.each(w.write)
+	b.deps.each(w.write)
+	b.files.each(w.write)
 	binary.LittleEndian.PutUint32(w.b[:4], w.crc.Sum32())
 	w.w.Write(w.b[:4])
 	w.w.WriteString(cacheEnd)
-	if err := w.w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		return fmt.Errorf("write metadata cache: %w", err)
-	}
 	return nil
 }
 
@@ -363,7 +551,9 @@ func (b *cacheBuilder) writeFile(file, key string) error {
 // checked once they have all been read (finish).
 type cacheFile struct {
 	name                           string
-	f                              *os.File
+	f                              *os.File // nil for an image in memory
+	r                              io.Reader
+	size                           int64
 	npkgs, ndeps, nfiles, nstrings int
 	offsets                        []byte
 	blob                           string
@@ -380,7 +570,9 @@ func (c *cacheFile) bad(msg string) *CacheError { return &CacheError{File: c.nam
 // close closes the file after a failure: nothing decoded survives, so a
 // mapped blob is released too.
 func (c *cacheFile) close() {
-	c.f.Close()
+	if c.f != nil {
+		c.f.Close()
+	}
 	if c.unmap != nil {
 		unmapBlob(c.unmap)
 		c.unmap = nil
@@ -394,7 +586,13 @@ func openCacheFile(file string, kind uint32, key string) (*cacheFile, error) {
 	if err != nil {
 		return nil, &CacheError{File: file, Msg: "absent"}
 	}
-	c := &cacheFile{name: file, f: f}
+	c := &cacheFile{name: file, f: f, r: f}
+	st, err := f.Stat()
+	if err != nil {
+		c.close()
+		return nil, c.bad(err.Error())
+	}
+	c.size = st.Size()
 	if err := c.open(kind, key); err != nil {
 		c.close()
 		return nil, err
@@ -403,13 +601,9 @@ func openCacheFile(file string, kind uint32, key string) (*cacheFile, error) {
 }
 
 func (c *cacheFile) open(kind uint32, key string) error {
-	st, err := c.f.Stat()
-	if err != nil {
-		return c.bad(err.Error())
-	}
-	size := st.Size()
+	size := c.size
 	var hdr [cacheHeaderSize]byte
-	if _, err := io.ReadFull(c.f, hdr[:]); err != nil {
+	if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
 		return c.bad("truncated header")
 	}
 	if string(hdr[:8]) != cacheMagic {
@@ -441,11 +635,15 @@ func (c *cacheFile) open(kind uint32, key string) error {
 		return c.bad(fmt.Sprintf("%d bytes, header announces %d", size, want))
 	}
 	head := make([]byte, headLen)
-	if _, err := io.ReadFull(c.f, head); err != nil {
+	if _, err := io.ReadFull(c.r, head); err != nil {
 		return c.bad("truncated")
 	}
 	blobAt := cacheHeaderSize + headLen
-	blob, mapping, mapped := mapBlob(c.f, blobAt, strbytes)
+	var blob, mapping []byte
+	mapped := false
+	if c.f != nil {
+		blob, mapping, mapped = mapBlob(c.f, blobAt, strbytes)
+	}
 	if mapped {
 		c.unmap = mapping
 		if _, err := c.f.Seek(blobAt+strbytes, io.SeekStart); err != nil {
@@ -453,7 +651,7 @@ func (c *cacheFile) open(kind uint32, key string) error {
 		}
 	} else {
 		blob = make([]byte, strbytes)
-		if _, err := io.ReadFull(c.f, blob); err != nil {
+		if _, err := io.ReadFull(c.r, blob); err != nil {
 			return c.bad("truncated")
 		}
 	}
@@ -504,7 +702,7 @@ func (c *cacheFile) next(n int) []byte {
 		if want > c.left {
 			want = c.left
 		}
-		m, err := io.ReadFull(c.f, c.buf[k:k+int(want)])
+		m, err := io.ReadFull(c.r, c.buf[k:k+int(want)])
 		c.crc = crc32.Update(c.crc, castagnoli, c.buf[k:k+m])
 		c.end += m
 		c.left -= int64(m)
@@ -519,12 +717,14 @@ func (c *cacheFile) next(n int) []byte {
 
 // finish checks the trailer against the checksum of everything read.
 func (c *cacheFile) finish() error {
-	defer c.f.Close()
+	if c.f != nil {
+		defer c.f.Close()
+	}
 	if c.pos != c.end || c.left != 0 {
 		return c.bad("records do not cover the file")
 	}
 	var t [cacheTrailerSize]byte
-	if _, err := io.ReadFull(c.f, t[:]); err != nil {
+	if _, err := io.ReadFull(c.r, t[:]); err != nil {
 		return c.bad("truncated")
 	}
 	if string(t[4:]) != cacheEnd || binary.LittleEndian.Uint32(t[:]) != c.crc {

@@ -497,7 +497,7 @@ func TestPackageCacheSpilledAndMapped(t *testing.T) {
 		t.Fatal("no spill file")
 	}
 	// Parsed with an empty base, as the loader does.
-	err = streamPrimary(strings.NewReader(doc.String()), "r", "", func(run []*Package) { b.add(run) })
+	err = parsePrimary(strings.NewReader(doc.String()), b)
 	if err != nil {
 		t.Fatal(err)
 	}

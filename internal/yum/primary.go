@@ -9,109 +9,58 @@ import (
 // ParsePrimary reads primary.xml (uncompressed) and returns its packages,
 // with Repo set to repo and BaseURL to baseURL unless a location carries
 // its own xml:base. It is a purpose-built scanner, several times faster
-// than encoding/xml on the same input.
+// than encoding/xml on the same input. It encodes what it reads as the
+// parsed-metadata cache does (pkgcache.go) and decodes that: there is one
+// parser, and a cold load's cache costs no second pass over the strings.
 func ParsePrimary(r io.Reader, repo, baseURL string) ([]*Package, error) {
-	return parsePrimary(r, repo, baseURL, nil)
-}
-
-// parsePrimary is ParsePrimary that also hands every finished run of
-// packages to batch (when not nil), in file order, as it goes: the
-// loader encodes its cache from them on another core. The parser never
-// touches a package again once it is handed over.
-func parsePrimary(r io.Reader, repo, baseURL string, batch func([]*Package)) ([]*Package, error) {
-	p := primaryParser{s: newXMLScanner(r), in: interner{}, repo: repo, base: baseURL, batch: batch}
-	if err := p.run(); err != nil {
+	b := newCacheBuilder(cacheKindPrimary, 0)
+	if err := parsePrimary(r, b); err != nil {
 		return nil, err
 	}
-	if batch != nil && p.sent < len(p.pkgs) {
-		batch(p.pkgs[p.sent:])
-	}
-	return p.pkgs, nil
+	return b.packages(repo, baseURL)
 }
 
-// streamPrimary is parsePrimary that keeps nothing: every run of packages
-// goes to batch and is forgotten, so that the caller alone decides how
-// long the parsed packages live (the loader encodes them into its cache
-// and drops them).
-func streamPrimary(r io.Reader, repo, baseURL string, batch func([]*Package)) error {
-	p := primaryParser{s: newXMLScanner(r), in: interner{}, repo: repo, base: baseURL, batch: batch, stream: true}
-	if err := p.run(); err != nil {
-		return err
-	}
-	if len(p.pkgs) > 0 {
-		batch(p.pkgs)
-	}
-	return nil
+// parsePrimary scans primary.xml into b. Strings that repeat across
+// packages (names, versions, dependency names and EVRs, arches) are
+// looked up once, in b's string table, straight from the scanner's
+// bytes: the id found is what the cache stores, so no string is hashed
+// twice and none is allocated unless it is new. Strings unique to a
+// package (location, checksum, summary, source rpm, files) are appended
+// to the table without a lookup. Packages are stored as they end; an
+// error leaves b to be discarded.
+func parsePrimary(r io.Reader, b *cacheBuilder) error {
+	p := primaryParser{s: newXMLScanner(r), b: b, st: b.st}
+	return p.run()
 }
-
-// batchSize is how many finished packages parsePrimary hands over at once.
-const batchSize = 1024
 
 type primaryParser struct {
-	s    *xmlScanner
-	in   interner
-	repo string
-	base string
+	s  *xmlScanner
+	b  *cacheBuilder
+	st *stringTable
 
-	pkgs   []*Package
-	batch  func([]*Package)
-	sent   int  // packages handed to batch
-	stream bool // forget runs once handed to batch
-	slab   []Package
-	arena  []Dep
-	evrBuf []byte
-
-	cur    *Package
-	deps   []Dep              // the dependency list being read
-	lists  [numDepKinds][]Dep // the current package's lists, by kind
-	inDeps bool               // inside a dependency list element
+	inPkg  bool
+	name   string // the current package's name, for errors
+	rec    pkgRec
+	deps   []depRec              // the dependency list being read
+	lists  [numDepKinds][]depRec // the current package's lists, by kind
+	files  []uint32
+	inDeps bool // inside a dependency list element
 	inFmt  bool
+	evrBuf []byte
+	tmp    []byte
 }
 
-func (p *primaryParser) newPackage() *Package {
-	if len(p.slab) == 0 {
-		p.slab = make([]Package, 512)
-	}
-	pkg := &p.slab[0]
-	p.slab = p.slab[1:]
-	pkg.Repo, pkg.BaseURL = p.repo, p.base
-	return pkg
-}
+// shared returns the id of a string that repeats across packages.
+func (p *primaryParser) shared(b []byte) uint32 { return p.st.idBytes(unescape(b)) }
 
-// keepDeps copies the current package's lists, in kind order, into a
-// shared arena and gives them to pkg, so that they cost no allocation of
-// their own.
-func (p *primaryParser) keepDeps(pkg *Package) {
-	n := 0
-	for _, l := range p.lists {
-		n += len(l)
-	}
-	if n == 0 {
-		return
-	}
-	if len(p.arena) < n {
-		p.arena = make([]Dep, max(n, 16384))
-	}
-	all := p.arena[:0:n]
-	for _, l := range p.lists {
-		all = append(all, l...)
-	}
-	p.arena = p.arena[n:]
-	pkg.setDeps(all, p.lists)
-	for i := range p.lists {
-		p.lists[i] = p.lists[i][:0]
-	}
-}
+// unique returns the id of a string unique to a package.
+func (p *primaryParser) unique(b []byte) uint32 { return p.st.addBytes(unescape(b)) }
 
-func (p *primaryParser) str(b []byte) string { return p.in.get(unescape(b)) }
-
-// evr returns the current entry's epoch, ver and rel packed as PackEVR
-// does, interned.
-func (p *primaryParser) evr() string {
-	s := p.s
-	e, v, r := s.attr("epoch"), s.attr("ver"), s.attr("rel")
+// evr returns the id of a dependency's epoch, ver and rel packed as
+// PackEVR does.
+func (p *primaryParser) evr(e, v, r []byte) uint32 {
 	if len(e) == 0 && len(v) == 0 && len(r) == 0 {
-		return ""
+		return 0
 	}
 	b := append(p.evrBuf[:0], unescape(e)...)
 	b = append(b, 0)
@@ -119,7 +68,7 @@ func (p *primaryParser) evr() string {
 	b = append(b, 0)
 	b = append(b, unescape(r)...)
 	p.evrBuf = b
-	return p.in.get(b)
+	return p.st.idBytes(b)
 }
 
 // depFlags reads a flags attribute without allocating.
@@ -144,8 +93,8 @@ func (p *primaryParser) num(name string) (int64, error) {
 
 func (p *primaryParser) errorf(format string, args ...any) error {
 	where := fmt.Sprintf("offset %d", p.s.off+int64(p.s.pos))
-	if p.cur != nil && p.cur.Name != "" {
-		where += ", package " + p.cur.Name
+	if p.inPkg && p.name != "" {
+		where += ", package " + p.name
 	}
 	return fmt.Errorf("primary.xml: %s: %s", where, fmt.Sprintf(format, args...))
 }
@@ -157,14 +106,14 @@ func (p *primaryParser) run() error {
 			return fmt.Errorf("primary.xml: %w", err)
 		}
 		if s.kind == tokEOF {
-			if p.cur != nil {
+			if p.inPkg {
 				return p.errorf("unexpected end inside <package>")
 			}
 			return nil
 		}
-		if p.cur == nil {
+		if !p.inPkg {
 			if s.kind == tokStart && string(s.name) == "package" {
-				p.cur = p.newPackage()
+				p.startPackage()
 			}
 			continue
 		}
@@ -174,44 +123,42 @@ func (p *primaryParser) run() error {
 	}
 }
 
+func (p *primaryParser) startPackage() {
+	p.inPkg, p.inDeps, p.inFmt = true, false, false
+	p.name, p.rec = "", pkgRec{}
+	p.deps, p.files = p.deps[:0], p.files[:0]
+	for i := range p.lists {
+		p.lists[i] = p.lists[i][:0]
+	}
+}
+
 // inPackage handles one token inside <package>.
 func (p *primaryParser) inPackage() error {
 	s := p.s
-	pkg := p.cur
+	rec := &p.rec
 	local := localName(s.name)
 	if s.kind == tokEnd {
 		switch string(local) {
 		case "package":
-			p.keepDeps(pkg)
-			p.pkgs = append(p.pkgs, pkg)
-			p.cur, p.inFmt = nil, false
-			if p.batch != nil && len(p.pkgs)-p.sent >= batchSize {
-				// A full slice expression: p.pkgs may grow in place
-				// while the receiver reads this run.
-				p.batch(p.pkgs[p.sent:len(p.pkgs):len(p.pkgs)])
-				p.sent = len(p.pkgs)
-				if p.stream {
-					p.pkgs, p.sent = make([]*Package, 0, batchSize), 0
-				}
-			}
+			p.b.appendPackage(rec, &p.lists, p.files)
+			p.inPkg = false
 		case "name":
-			pkg.Name = p.str(s.text)
+			rec.str[recName] = p.shared(s.text)
+			p.name = p.st.str(rec.str[recName])
 		case "arch":
-			pkg.Arch = p.str(s.text)
+			rec.str[recArch] = p.shared(s.text)
 		case "checksum":
-			pkg.Checksum.Value = string(unescape(s.text))
+			rec.str[recChecksumValue] = p.unique(s.text)
 		case "summary":
-			pkg.Summary = string(unescape(s.text))
+			rec.str[recSummary] = p.unique(s.text)
 		case "sourcerpm":
-			pkg.SourceRPM = string(unescape(s.text))
+			rec.str[recSourceRPM] = p.unique(s.text)
 		case "file":
-			pkg.Files = append(pkg.Files, string(unescape(s.text)))
+			p.files = append(p.files, p.unique(s.text))
 		case "format":
 			p.inFmt = false
 		case "provides", "requires", "conflicts", "obsoletes", "recommends", "suggests", "supplements", "enhances":
-			if err := p.endDeps(local); err != nil {
-				return err
-			}
+			p.endDeps(local)
 		}
 		return nil
 	}
@@ -220,9 +167,27 @@ func (p *primaryParser) inPackage() error {
 		if !p.inDeps {
 			return nil
 		}
-		d := Dep{Name: p.str(s.attr("name")), Flags: depFlags(s.attr("flags")), EVR: p.evr()}
-		if pre := s.attr("pre"); len(pre) > 0 && (pre[0] == '1' || pre[0] == 't') {
-			d.Pre = true
+		var name, flags, e, v, r []byte
+		pre := false
+		for _, a := range s.attrs {
+			switch string(a.name) {
+			case "name":
+				name = a.value
+			case "flags":
+				flags = a.value
+			case "epoch":
+				e = a.value
+			case "ver":
+				v = a.value
+			case "rel":
+				r = a.value
+			case "pre":
+				pre = len(a.value) > 0 && (a.value[0] == '1' || a.value[0] == 't')
+			}
+		}
+		d := depRec{name: p.shared(name), flags: uint32(depFlags(flags)), evr: p.evr(e, v, r)}
+		if pre {
+			d.flags |= preBit
 		}
 		p.deps = append(p.deps, d)
 	case "version":
@@ -234,37 +199,42 @@ func (p *primaryParser) inPackage() error {
 			if err != nil {
 				return p.errorf("epoch %q is not a number", e)
 			}
-			pkg.Epoch = uint32(n)
+			rec.epoch = uint32(n)
 		}
-		pkg.Version = p.str(s.attr("ver"))
-		pkg.Release = p.str(s.attr("rel"))
+		rec.str[recVersion] = p.shared(s.attr("ver"))
+		rec.str[recRelease] = p.shared(s.attr("rel"))
 	case "checksum":
-		pkg.Checksum.Type = p.in.get(s.attr("type"))
+		rec.str[recChecksumType] = p.st.idBytes(s.attr("type"))
 	case "time":
 		n, err := p.num("build")
 		if err != nil {
 			return err
 		}
-		pkg.BuildTime = n
+		rec.num[numBuildTime] = n
 	case "size":
 		var err error
-		if pkg.Size, err = p.num("package"); err != nil {
+		if rec.num[numSize], err = p.num("package"); err != nil {
 			return err
 		}
-		if pkg.InstalledSize, err = p.num("installed"); err != nil {
+		if rec.num[numInstalledSize], err = p.num("installed"); err != nil {
 			return err
 		}
 	case "location":
-		pkg.Location = string(unescape(s.attr("href")))
+		rec.str[recLocation] = p.unique(s.attr("href"))
 		if b := s.attr("xml:base"); len(b) > 0 {
-			pkg.BaseURL = withSlash(p.str(b))
+			b = unescape(b)
+			if b[len(b)-1] != '/' {
+				p.tmp = append(append(p.tmp[:0], b...), '/')
+				b = p.tmp
+			}
+			rec.str[recBaseURL] = p.st.idBytes(b)
 		}
 	case "header-range":
 		var err error
-		if pkg.HeaderStart, err = p.num("start"); err != nil {
+		if rec.num[numHeaderStart], err = p.num("start"); err != nil {
 			return err
 		}
-		if pkg.HeaderEnd, err = p.num("end"); err != nil {
+		if rec.num[numHeaderEnd], err = p.num("end"); err != nil {
 			return err
 		}
 	case "format":
@@ -273,19 +243,18 @@ func (p *primaryParser) inPackage() error {
 		p.inDeps = true
 		p.deps = p.deps[:0]
 		if s.kind == tokEmpty {
-			return p.endDeps(local)
+			p.endDeps(local)
 		}
 	}
 	return nil
 }
 
-func (p *primaryParser) endDeps(local []byte) error {
+func (p *primaryParser) endDeps(local []byte) {
 	if k, ok := depKindOf[string(local)]; ok {
 		p.lists[k] = append(p.lists[k][:0], p.deps...)
 	}
 	p.inDeps = false
 	p.deps = p.deps[:0]
-	return nil
 }
 
 // ParseFilelists reads filelists.xml (uncompressed) and replaces the Files

@@ -343,19 +343,6 @@ func unescape(b []byte) []byte {
 	return append(out, b...)
 }
 
-// interner shares one copy of strings that repeat across packages:
-// dependency names, versions, flags, arches.
-type interner map[string]string
-
-func (in interner) get(b []byte) string {
-	if s, ok := in[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	in[s] = s
-	return s
-}
-
 // chunkReader decompresses in its own goroutine so that inflating and
 // scanning run on two cores: the producer fills buffers, the consumer
 // reads them in order.
@@ -384,7 +371,16 @@ func newChunkReader(r io.Reader) *chunkReader {
 			case <-c.done:
 				return
 			}
-			n, err := io.ReadFull(r, b)
+			// Not io.ReadFull: it turns a decompressor's own
+			// io.ErrUnexpectedEOF (a truncated stream) into what
+			// looks like a short last chunk.
+			n := 0
+			var err error
+			for n < len(b) && err == nil {
+				var m int
+				m, err = r.Read(b[n:])
+				n += m
+			}
 			if n > 0 {
 				select {
 				case c.ch <- b[:n]:
@@ -392,7 +388,7 @@ func newChunkReader(r io.Reader) *chunkReader {
 					return
 				}
 			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if err == io.EOF {
 				return
 			}
 			if err != nil {
