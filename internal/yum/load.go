@@ -328,6 +328,15 @@ func parsePrimaryFile(file string, want Checksum, openSize int64, b *cacheBuilde
 		if verr := hr.verify(file, want); verr != nil {
 			return verr // what failed to parse was not the announced file
 		}
+		// Corrupt compressed data inflates to garbage that the parser
+		// may trip on before the decompressor notices: a little more
+		// of the stream tells, and the decompressor's word is the
+		// clearer. (Not all of it: that may be a bomb.)
+		if cr.err == nil {
+			if _, zerr := io.CopyN(io.Discard, cr, 4<<20); zerr != nil && zerr != io.EOF {
+				return fmt.Errorf("%s: %w", file, zerr)
+			}
+		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	return hr.verify(file, want)

@@ -392,7 +392,7 @@ func newChunkReader(r io.Reader) *chunkReader {
 				return
 			}
 			if err != nil {
-				c.errc <- err
+				c.errc <- fmt.Errorf("decompress: %w", err)
 				return
 			}
 		}
