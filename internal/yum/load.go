@@ -276,17 +276,18 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 	// packages returned are the cache's, decoded as a warm run does.
 	b := newCacheBuilder(cacheKindPrimary, int(min(prim.OpenSize/1500, 1<<17)))
 	b.spillTo(rm.Dir)
-	defer b.discard()
 	if err := parsePrimaryFile(primPath, prim.Checksum, prim.OpenSize, b); err != nil {
+		b.discard()
 		return nil, err
 	}
 	werr := b.writeFile(cacheFile, key)
 	b.discard()
+	// The builder is garbage now (nothing may keep it: not even a
+	// deferred call): collect it and hand its pages back before the
+	// decoded packages, a few large blocks that the freed small spans
+	// could not hold, are allocated.
+	b = nil
 	if werr == nil {
-		// What the parse left is garbage now: collect it and hand its
-		// pages back before the decoded packages, a few large blocks
-		// that the freed small spans could not hold, are allocated.
-		b = nil
 		debug.FreeOSMemory()
 		if pkgs, err = readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL); err == nil {
 			return pkgs, nil
