@@ -123,7 +123,7 @@ func benchLoad(b *testing.B, file string, prim RepomdData, size int64, log *slog
 			b.Fatal(err)
 		}
 		rm := &RepoMetadata{Repo: Repo{ID: "bench"}, BaseURL: "file:///bench/", Dir: dir}
-		pkgs, err := (&Metadata{}).readPrimary(rm, prim, primPath, log)
+		pkgs, _, err := (&Metadata{}).readPrimary(rm, prim, primPath, log)
 		if err != nil {
 			b.Fatal(err)
 		}

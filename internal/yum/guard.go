@@ -59,12 +59,16 @@ func (c Checksum) Check(what string) error {
 	return nil
 }
 
-func (c Checksum) valid() bool {
-	n, ok := checksumLen[c.Type]
+func (c Checksum) valid() bool { return validChecksum(c.Type, c.Value) }
+
+// validChecksum is Checksum.valid for a value still in the parser's
+// bytes.
+func validChecksum[S ~string | ~[]byte](typ string, value S) bool {
+	n, ok := checksumLen[typ]
 	if !ok {
-		n, ok = checksumLen[strings.ToLower(c.Type)]
+		n, ok = checksumLen[strings.ToLower(typ)]
 	}
-	return ok && len(c.Value) == n && isHex(c.Value)
+	return ok && len(value) == n && isHex(value)
 }
 
 // byteClass marks hexadecimal digits and the bytes a plain href may
@@ -88,7 +92,7 @@ const (
 	plainByte = 2
 )
 
-func isHex(s string) bool {
+func isHex[S ~string | ~[]byte](s S) bool {
 	for i := 0; i < len(s); i++ {
 		if byteClass[s[i]]&hexByte == 0 {
 			return false
@@ -231,10 +235,13 @@ func checkMirror(src, mirror string) error {
 // before anything uses it: the checksum's type and value, and the
 // location, which is resolved against base (the repository's base URL)
 // and kept inside it. A package's xml:base is resolved the same way and
-// becomes its BaseURL.
-func checkPackages(pkgs []*Package, base string) error {
+// becomes its BaseURL. plain says that the parser found every checksum
+// valid and every location plain (plainLocation): what does not depend
+// on base is then not checked again, and a warm run does not read
+// every package's checksum and location from the cache.
+func checkPackages(pkgs []*Package, base string, plain bool) error {
 	for _, p := range pkgs {
-		if !p.Checksum.valid() {
+		if !plain && !p.Checksum.valid() {
 			return p.Checksum.Check(base + ": package " + p.Name)
 		}
 		pbase := base
@@ -246,7 +253,7 @@ func checkPackages(pkgs []*Package, base string) error {
 			pbase = withSlash(b)
 			p.BaseURL = pbase
 		}
-		if !plainLocation(p.Location) {
+		if !plain && !plainLocation(p.Location) {
 			if _, err := resolveLocation(pbase, p.Location, "package "+p.Name); err != nil {
 				return err
 			}
@@ -259,12 +266,12 @@ func checkPackages(pkgs []*Package, base string) error {
 // relative path that cannot leave its base: no "..", no scheme, no
 // escapes, no control characters. Nearly every real href is one; the
 // others go through resolveLocation.
-func plainLocation(s string) bool {
-	if s == "" || strings.Contains(s, "..") {
+func plainLocation[S ~string | ~[]byte](s S) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if byteClass[s[i]]&plainByte == 0 {
+		if byteClass[s[i]]&plainByte == 0 || (s[i] == '.' && i+1 < len(s) && s[i+1] == '.') {
 			return false
 		}
 	}

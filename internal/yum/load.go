@@ -188,7 +188,7 @@ func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 	} else {
 		log.Debug("metadata unchanged; using cache", "revision", repomd.Revision, "dir", rm.Dir)
 	}
-	pkgs, err := md.readPrimary(rm, prim, primPath, log)
+	pkgs, plain, err := md.readPrimary(rm, prim, primPath, log)
 	var ce *ChecksumError
 	if fresh && !md.opts.Offline && errors.As(err, &ce) {
 		// A cached primary that does not hash to what repomd.xml says is
@@ -197,18 +197,18 @@ func (md *Metadata) loadRepo(ctx context.Context, rm *RepoMetadata) error {
 		os.Remove(primPath)
 		fresh = false
 		if err = fetch(); err == nil {
-			pkgs, err = md.readPrimary(rm, prim, primPath, log)
+			pkgs, plain, err = md.readPrimary(rm, prim, primPath, log)
 		}
 	}
 	if err == nil {
-		err = checkPackages(pkgs, rm.BaseURL)
+		err = checkPackages(pkgs, rm.BaseURL, plain)
 	}
 	if err != nil {
+		// Nothing of a repository that fails its checks stays in the
+		// cache; a parsed cache that is kept has passed them.
+		os.Remove(filepath.Join(rm.Dir, primaryCacheName))
 		if !fresh {
-			// Nothing of a repository that fails its checks stays in the
-			// cache.
 			os.Remove(primPath)
-			os.Remove(filepath.Join(rm.Dir, primaryCacheName))
 		}
 		return err
 	}
@@ -261,13 +261,13 @@ const (
 // primPath and writes the cache for the next run. A cache that cannot be
 // read or written costs time, never correctness: it is logged and
 // ignored.
-func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath string, log *slog.Logger) ([]*Package, error) {
+func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath string, log *slog.Logger) (pkgs []*Package, plain bool, err error) {
 	cacheFile := filepath.Join(rm.Dir, primaryCacheName)
 	key := primaryCacheKey(prim)
-	pkgs, err := readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL)
+	pkgs, plain, err = readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL)
 	if err == nil {
 		log.Debug("parsed metadata from cache", "file", cacheFile)
-		return pkgs, nil
+		return pkgs, plain, nil
 	}
 	log.Debug("parsed-metadata cache unusable; parsing primary", "err", err)
 	// Parse with an empty base so that the cache records only the
@@ -278,7 +278,7 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 	b.spillTo(rm.Dir)
 	if err := parsePrimaryFile(primPath, prim.Checksum, prim.OpenSize, b); err != nil {
 		b.discard()
-		return nil, err
+		return nil, false, err
 	}
 	werr := b.writeFile(cacheFile, key)
 	b.discard()
@@ -289,8 +289,8 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 	b = nil
 	if werr == nil {
 		debug.FreeOSMemory()
-		if pkgs, err = readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL); err == nil {
-			return pkgs, nil
+		if pkgs, plain, err = readPrimaryCache(cacheFile, key, rm.Repo.ID, rm.BaseURL); err == nil {
+			return pkgs, plain, nil
 		}
 		werr = err
 	}
@@ -299,13 +299,14 @@ func (md *Metadata) readPrimary(rm *RepoMetadata, prim RepomdData, primPath stri
 	log.Warn("cannot write parsed-metadata cache", "err", werr)
 	b = newCacheBuilder(cacheKindPrimary, int(min(prim.OpenSize/1500, 1<<17)))
 	if err := parsePrimaryFile(primPath, prim.Checksum, prim.OpenSize, b); err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	plain = b.plain
 	pkgs, err = b.packages(rm.Repo.ID, rm.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", primPath, err)
+		return nil, false, fmt.Errorf("%s: %w", primPath, err)
 	}
-	return pkgs, nil
+	return pkgs, plain, nil
 }
 
 // parsePrimaryFile parses a cached primary file into b (parsePrimary),

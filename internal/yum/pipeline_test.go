@@ -191,3 +191,44 @@ func TestLoadBrokenPrimary(t *testing.T) {
 		})
 	}
 }
+
+// The cache says whether every checksum was valid and every location
+// plain when it was built, from the parser and from packages alike; a
+// warm load then skips those checks (checkPackages).
+func TestPrimaryCachePlainFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		doc  string
+		want bool
+	}{
+		{"synthetic", string(synthPrimary(20)), true},
+		{"short checksum", cacheEdgeDoc, false},
+		{"location leaving the base", strings.Replace(string(synthPrimary(3)), `href="Packages/p/pkg00001`, `href="../pkg00001`, 1), false},
+		{"no location", strings.Replace(string(synthPrimary(3)), `<location href="Packages/p/pkg00002`, `<elsewhere href="Packages/p/pkg00002`, 1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			b := newCacheBuilder(cacheKindPrimary, 0)
+			if err := parsePrimary(strings.NewReader(tc.doc), b); err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, primaryCacheName)
+			if err := b.writeFile(file, "k"); err != nil {
+				t.Fatal(err)
+			}
+			pkgs, plain, err := readPrimaryCache(file, "k", "r", "http://h/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plain != tc.want {
+				t.Fatalf("parsed: plain = %v, want %v", plain, tc.want)
+			}
+			if err := writePackageCache(file, cacheKindPrimary, "k", pkgs); err != nil {
+				t.Fatal(err)
+			}
+			if _, plain, err = readPrimaryCache(file, "k", "r", "http://h/"); err != nil || plain != tc.want {
+				t.Fatalf("from packages: plain = %v (%v), want %v", plain, err, tc.want)
+			}
+		})
+	}
+}

@@ -28,7 +28,8 @@ import (
 // File layout, little-endian:
 //
 //	header   cacheMagic, version u32, kind u32, npkgs u32, ndeps u32,
-//	         nfiles u32, nstrings u32, strbytes u32, keylen u32
+//	         nfiles u32, nstrings u32, strbytes u32, keylen u32, flags u32
+//	         (cacheFlagPlain)
 //	key      keylen bytes: what the cache was built from (checksums)
 //	offsets  (nstrings+1) u32: string i is blob[offsets[i]:offsets[i+1]]
 //	blob     strbytes bytes of string data
@@ -50,7 +51,7 @@ const (
 	cacheKindPrimary   = 1
 	cacheKindFilelists = 2
 
-	cacheHeaderSize  = 8 + 8*4
+	cacheHeaderSize  = 8 + 9*4
 	cacheTrailerSize = 4 + len(cacheEnd)
 	pkgRecStrings    = 10 // Name Version Release Arch Location BaseURL ChecksumType ChecksumValue Summary SourceRPM
 	pkgRecSize       = pkgRecStrings*4 + 4 + 5*8 + 8*4 + 4
@@ -58,6 +59,10 @@ const (
 
 	// preBit marks Requires(pre) in a dependency record's flags id.
 	preBit = 1 << 31
+
+	// cacheFlagPlain says that every package's checksum was valid and
+	// every location plain when the cache was built (checkPackages).
+	cacheFlagPlain = 1
 )
 
 // The string fields of a package record, in order.
@@ -258,10 +263,11 @@ type cacheBuilder struct {
 	st                  *stringTable
 	recs, deps, files   blocks
 	npkgs, ndeps, nfile int
+	plain               bool // cacheFlagPlain
 }
 
 func newCacheBuilder(kind uint32, hint int) *cacheBuilder {
-	return &cacheBuilder{kind: kind, st: newStringTable(max(1<<16, 2*hint))}
+	return &cacheBuilder{kind: kind, st: newStringTable(max(1<<16, 2*hint)), plain: true}
 }
 
 // blocks is a byte sequence kept as blocks of blockSize: growing it never
@@ -349,6 +355,7 @@ func (b *cacheBuilder) add(pkgs []*Package) {
 			b.appendFiles(files)
 			continue
 		}
+		b.plain = b.plain && p.Checksum.valid() && plainLocation(p.Location)
 		rec := pkgRec{
 			str: [pkgRecStrings]uint32{
 				st.id(p.Name), st.id(p.Version), st.id(p.Release), st.id(p.Arch), st.add(p.Location),
@@ -503,7 +510,11 @@ func (b *cacheBuilder) writeTo(bw *bufio.Writer, key string) error {
 		}
 	})
 	all := [2][]string{st.strs, st.uniq}
-	for _, v := range []uint32{cacheVersion, b.kind, uint32(b.npkgs), uint32(b.ndeps), uint32(b.nfile), uint32(len(st.strs) + st.nuniq()), uint32(st.bytes), uint32(len(key))} {
+	var flags uint32
+	if b.plain && b.kind == cacheKindPrimary {
+		flags |= cacheFlagPlain
+	}
+	for _, v := range []uint32{cacheVersion, b.kind, uint32(b.npkgs), uint32(b.ndeps), uint32(b.nfile), uint32(len(st.strs) + st.nuniq()), uint32(st.bytes), uint32(len(key)), flags} {
 		w.u32(v)
 	}
 	w.write([]byte(key))
@@ -555,6 +566,7 @@ type cacheFile struct {
 	r                              io.Reader
 	size                           int64
 	npkgs, ndeps, nfiles, nstrings int
+	plain                          bool // cacheFlagPlain
 	offsets                        []byte
 	blob                           string
 	unmap                          []byte // the mapped blob, released if decoding fails
@@ -610,7 +622,7 @@ func (c *cacheFile) open(kind uint32, key string) error {
 		return c.bad("not a metadata cache")
 	}
 	le := binary.LittleEndian
-	var h [8]uint32
+	var h [9]uint32
 	for i := range h {
 		h[i] = le.Uint32(hdr[8+4*i:])
 	}
@@ -621,6 +633,7 @@ func (c *cacheFile) open(kind uint32, key string) error {
 		return c.bad("wrong kind")
 	}
 	c.npkgs, c.ndeps, c.nfiles, c.nstrings = int(h[2]), int(h[3]), int(h[4]), int(h[5])
+	c.plain = h[8]&cacheFlagPlain != 0
 	strbytes, keylen := int64(h[6]), int64(h[7])
 	recSize := int64(4)
 	if kind == cacheKindPrimary {
@@ -778,22 +791,22 @@ func (c *cacheFile) readFiles(all []string) error {
 // readPrimaryCache decodes a primary cache written by a cacheBuilder,
 // setting Repo to repo and every empty BaseURL to base. Any failure is a
 // *CacheError, and nothing decoded is returned unless the whole file
-// checks out.
-func readPrimaryCache(file, key, repo, base string) ([]*Package, error) {
+// checks out. plain is the cache's cacheFlagPlain.
+func readPrimaryCache(file, key, repo, base string) (pkgs []*Package, plain bool, err error) {
 	c, err := openCacheFile(file, cacheKindPrimary, key)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	pkgs, err := c.decodePrimary(repo, base)
+	pkgs, err = c.decodePrimary(repo, base)
 	if err != nil {
 		c.close()
-		return nil, err
+		return nil, false, err
 	}
 	if err := c.finish(); err != nil {
 		c.close()
-		return nil, err
+		return nil, false, err
 	}
-	return pkgs, nil
+	return pkgs, c.plain, nil
 }
 
 func (c *cacheFile) decodePrimary(repo, base string) ([]*Package, error) {

@@ -70,7 +70,7 @@ func roundTrip(t testing.TB, pkgs []*Package, key, repo, base string) []*Package
 	if err := writePackageCache(file, cacheKindPrimary, key, pkgs); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readPrimaryCache(file, key, repo, base)
+	got, _, err := readPrimaryCache(file, key, repo, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestPackageCacheRefused(t *testing.T) {
 			if err := os.WriteFile(f, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := readPrimaryCache(f, tc.key, "r", "")
+			_, _, err := readPrimaryCache(f, tc.key, "r", "")
 			var ce *CacheError
 			if !errors.As(err, &ce) || err.Error() != "metadata cache "+f+": "+tc.want {
 				t.Fatalf("error = %v\nwant    metadata cache %s: %s", err, f, tc.want)
@@ -255,7 +255,7 @@ func TestPackageCacheRefused(t *testing.T) {
 	}
 	t.Run("absent", func(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "none")
-		if _, err := readPrimaryCache(f, "key", "r", ""); err == nil || err.Error() != "metadata cache "+f+": absent" {
+		if _, _, err := readPrimaryCache(f, "key", "r", ""); err == nil || err.Error() != "metadata cache "+f+": absent" {
 			t.Fatalf("error = %v", err)
 		}
 	})
@@ -305,7 +305,7 @@ func TestLoadParsedCache(t *testing.T) {
 	}
 	checkValid := func(t *testing.T) {
 		t.Helper()
-		if _, err := readPrimaryCache(primCache, key(t), "base", base); err != nil {
+		if _, _, err := readPrimaryCache(primCache, key(t), "base", base); err != nil {
 			t.Fatalf("after Load: %v", err)
 		}
 	}
@@ -320,7 +320,7 @@ func TestLoadParsedCache(t *testing.T) {
 	t.Run("warm load reads the cache", func(t *testing.T) {
 		// A cache under the right key is believed: one with a changed
 		// summary shows through, which proves the XML was not read.
-		pkgs, err := readPrimaryCache(primCache, key(t), "base", "")
+		pkgs, _, err := readPrimaryCache(primCache, key(t), "base", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,7 +448,7 @@ func BenchmarkReadPrimaryCache(b *testing.B) {
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
 	for b.Loop() {
-		got, err := readPrimaryCache(file, "k", "r", "http://h/")
+		got, _, err := readPrimaryCache(file, "k", "r", "http://h/")
 		if err != nil || len(got) != 30000 {
 			b.Fatal(err, len(got))
 		}
@@ -511,7 +511,7 @@ func TestPackageCacheSpilledAndMapped(t *testing.T) {
 	if b.st.bytes < mapBlobMin {
 		t.Fatalf("blob of %d bytes is too small to be mapped", b.st.bytes)
 	}
-	got, err := readPrimaryCache(file, "k", "r", "http://h/")
+	got, _, err := readPrimaryCache(file, "k", "r", "http://h/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +530,7 @@ func TestPackageCacheSpilledAndMapped(t *testing.T) {
 	if err := os.WriteFile(bad, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readPrimaryCache(bad, "k", "r", "http://h/"); err == nil || err.Error() != "metadata cache "+bad+": checksum mismatch" {
+	if _, _, err := readPrimaryCache(bad, "k", "r", "http://h/"); err == nil || err.Error() != "metadata cache "+bad+": checksum mismatch" {
 		t.Fatalf("damaged mapped blob: error = %v", err)
 	}
 }

@@ -46,6 +46,8 @@ type primaryParser struct {
 	files  []uint32
 	inDeps bool // inside a dependency list element
 	inFmt  bool
+	sumOK  bool // the checksum is valid (checkPackages)
+	locOK  bool // the location is plain (checkPackages)
 	evrBuf []byte
 	tmp    []byte
 }
@@ -125,7 +127,7 @@ func (p *primaryParser) run() error {
 
 func (p *primaryParser) startPackage() {
 	p.inPkg, p.inDeps, p.inFmt = true, false, false
-	p.name, p.rec = "", pkgRec{}
+	p.name, p.rec, p.sumOK, p.locOK = "", pkgRec{}, false, false
 	p.deps, p.files = p.deps[:0], p.files[:0]
 	for i := range p.lists {
 		p.lists[i] = p.lists[i][:0]
@@ -141,6 +143,7 @@ func (p *primaryParser) inPackage() error {
 		switch string(local) {
 		case "package":
 			p.b.appendPackage(rec, &p.lists, p.files)
+			p.b.plain = p.b.plain && p.sumOK && p.locOK
 			p.inPkg = false
 		case "name":
 			rec.str[recName] = p.shared(s.text)
@@ -148,7 +151,9 @@ func (p *primaryParser) inPackage() error {
 		case "arch":
 			rec.str[recArch] = p.shared(s.text)
 		case "checksum":
-			rec.str[recChecksumValue] = p.unique(s.text)
+			v := unescape(s.text)
+			rec.str[recChecksumValue] = p.st.addBytes(v)
+			p.sumOK = validChecksum(p.st.str(rec.str[recChecksumType]), v)
 		case "summary":
 			rec.str[recSummary] = p.unique(s.text)
 		case "sourcerpm":
@@ -220,7 +225,9 @@ func (p *primaryParser) inPackage() error {
 			return err
 		}
 	case "location":
-		rec.str[recLocation] = p.unique(s.attr("href"))
+		href := unescape(s.attr("href"))
+		rec.str[recLocation] = p.st.addBytes(href)
+		p.locOK = plainLocation(href)
 		if b := s.attr("xml:base"); len(b) > 0 {
 			b = unescape(b)
 			if b[len(b)-1] != '/' {
