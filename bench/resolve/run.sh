@@ -74,8 +74,9 @@ case $PRIMARY in
 *.zst) ZCAT="zstdcat" ;;
 esac
 
-# measure LABEL CMD... runs CMD under GNU time, appends "seconds MiB" to
-# $WORK/LABEL.runs, keeps stdout in $WORK/LABEL.out, stderr in .err.
+# measure LABEL CMD... runs CMD under GNU time, appends "wall-seconds
+# MiB cpu-seconds" (cpu: user + system) to $WORK/LABEL.runs, keeps stdout
+# in $WORK/LABEL.out, stderr in .err.
 measure() {
 	label=$1
 	shift
@@ -83,14 +84,18 @@ measure() {
 	awk -F': ' '
 		/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
 		/Maximum resident set size/ { m = $2 / 1024 }
-		END { printf "%.2f %.0f\n", s, m }' "$WORK/$label.time" >>"$WORK/$label.runs"
+		/User time|System time/ { c += $2 }
+		END { printf "%.2f %.0f %.2f\n", s, m, c }' "$WORK/$label.time" >>"$WORK/$label.runs"
 }
 
-# stat LABEL: "min / median s, max MiB" of LABEL's runs.
+# stat LABEL: "min / median s wall (min / median s CPU), max MiB" of
+# LABEL's runs.
 stat() {
-	sort -n "$WORK/$1.runs" | awk '{ t[NR] = $1; if ($2 > m) m = $2 }
+	sort -n -k3 "$WORK/$1.runs" | awk '{ c[NR] = $3 }
+		END { printf "%.2f / %.2f\n", c[1], (NR % 2) ? c[(NR + 1) / 2] : (c[NR / 2] + c[NR / 2 + 1]) / 2 }' >"$WORK/$1.cpu"
+	sort -n "$WORK/$1.runs" | awk -v cpu="$(cat "$WORK/$1.cpu")" '{ t[NR] = $1; if ($2 > m) m = $2 }
 		END { med = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-			printf "%.2f / %.2f s, %d MiB", t[1], med, m }'
+			printf "%.2f / %.2f s (CPU %s s), %d MiB", t[1], med, cpu, m }'
 }
 
 # dnf_set FILE: sorted name-[epoch:]version-release.arch from dnf's table.
@@ -151,7 +156,7 @@ while [ "$round" -lt "$ROUNDS" ]; do
 	measure zcat sh -c "$ZCAT <'$PRIMARY' >/dev/null"
 	SOCK_BENCH_PRIMARY=$PRIMARY "$WORK/yum.test" -test.run '^$' -test.bench 'ColdPrimary/(inflate|scan)$' -test.benchtime 1x >"$WORK/floor.out" 2>&1 || true
 	for f in inflate scan; do
-		awk -v f="$f" '$1 ~ "/" f "-" { printf "%.2f 0\n", $3 / 1e9 }' "$WORK/floor.out" >>"$WORK/floor-$f.runs"
+		awk -v f="$f" '$1 ~ "/" f "-" { printf "%.2f 0 0\n", $3 / 1e9 }' "$WORK/floor.out" >>"$WORK/floor-$f.runs"
 	done
 done
 
@@ -194,5 +199,5 @@ echo
 echo "| floor (min / median) | time |"
 echo "| --- | --- |"
 echo "| \`$ZCAT\` of the primary | $(stat zcat) |"
-echo "| decompress (in process, into io.Discard) | $(stat floor-inflate | sed 's/, 0 MiB//') |"
-echo "| decompress on a goroutine + bare XML scan | $(stat floor-scan | sed 's/, 0 MiB//') |"
+echo "| decompress (in process, into io.Discard) | $(stat floor-inflate | sed 's/ (CPU.*//') |"
+echo "| decompress on a goroutine + bare XML scan | $(stat floor-scan | sed 's/ (CPU.*//') |"

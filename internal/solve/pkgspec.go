@@ -373,14 +373,14 @@ func (p *Pool) byProvide(spec string, ok func(int32) bool) ([]int32, error) {
 func (p *Pool) byFile(spec string, ok func(int32) bool) []int32 {
 	var out []int32
 	if !isGlob(spec) {
-		for _, id := range p.files[spec] {
+		for _, id := range p.fileIndex()[spec] {
 			if ok(id) {
 				out = append(out, id)
 			}
 		}
 		return dedupSorted(out)
 	}
-	for path, ids := range p.files {
+	for path, ids := range p.fileIndex() {
 		if Glob(spec, path) {
 			for _, id := range ids {
 				if ok(id) {

@@ -30,6 +30,10 @@ type Pool struct {
 	provs     []provide
 	nameStart []int32
 	namePkgs  []int32
+	// files indexes the packages' file paths, built on first use (a file
+	// dependency, a path job): a distribution's primary lists tens of
+	// thousands of files that a resolve of names never looks up.
+	filesOnce sync.Once
 	files     map[string][]int32
 
 	conflictsBy   map[string][]int32
@@ -62,13 +66,14 @@ func (pr provide) dep(name string) yum.Dep {
 // NewPool indexes pkgs. The slice order is libsolv's tie-break of last
 // resort (its solvable id), so callers should pass repositories in the
 // order the user declared them and packages in metadata order.
+// Neither pkgs nor the packages may change while the pool is in use:
+// some indexes are built on first use.
 func NewPool(pkgs []*yum.Package) *Pool {
 	p := &Pool{
 		pkgs: pkgs,
 		// About 1.5 distinct provided names per package in a distribution
 		// (98,000 for Debian's 63,666); primary lists few files.
 		nameID:        make(map[string]int32, len(pkgs)*3/2),
-		files:         map[string][]int32{},
 		conflictsBy:   map[string][]int32{},
 		obsoletesBy:   map[string][]int32{},
 		recommendsBy:  map[string][]int32{},
@@ -102,9 +107,6 @@ func NewPool(pkgs []*yum.Package) *Pool {
 		}
 		if !selfProvided[i] {
 			provN[intern(pkg.Name)]++
-		}
-		for _, f := range pkg.Files {
-			p.files[f] = append(p.files[f], id)
 		}
 		indexNames(p.conflictsBy, id, pkg.Conflicts())
 		indexNames(p.obsoletesBy, id, pkg.Obsoletes())
@@ -181,6 +183,19 @@ func (p *Pool) named(name string) []int32 {
 	return p.namePkgs[p.nameStart[id]:p.nameStart[id+1]:p.nameStart[id+1]]
 }
 
+// fileIndex returns the packages holding each file path (Pool.files).
+func (p *Pool) fileIndex() map[string][]int32 {
+	p.filesOnce.Do(func() {
+		p.files = map[string][]int32{}
+		for i, pkg := range p.pkgs {
+			for _, f := range pkg.Files {
+				p.files[f] = append(p.files[f], int32(i))
+			}
+		}
+	})
+	return p.files
+}
+
 // indexOf returns pkg's id in the pool.
 func (p *Pool) indexOf(pkg *yum.Package) (int32, bool) {
 	p.indexOnce.Do(func() {
@@ -240,7 +255,7 @@ func (p *Pool) whatProvides(d yum.Dep, buf []int32) []int32 {
 		}
 	}
 	if len(d.Name) > 0 && d.Name[0] == '/' {
-		if fs := p.files[d.Name]; len(fs) > 0 {
+		if fs := p.fileIndex()[d.Name]; len(fs) > 0 {
 			out = mergeIDs(out, fs)
 		}
 	}
